@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from phoneref.core import views as core_views
+
+urlpatterns = [
+    path("api/v1/", include("phoneref.auth.api_urls")),
+    path("api/v1/", include("phoneref.users.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/docs/swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("phoneref.auth.urls")),
+    path("", include("phoneref.users.urls")),
+]
+
+handler400 = "phoneref.core.views.bad_request"
+handler403 = "phoneref.core.views.permission_denied"
+handler404 = "phoneref.core.views.page_not_found"
+handler500 = "phoneref.core.views.server_error"

@@ -1,0 +1,22 @@
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.db.models import Q
+from django.utils import timezone
+from knox.models import AuthToken
+
+from phoneref.auth.models import ClientAddress, PhoneLogin
+
+
+class Command(BaseCommand):
+    help = "Delete expired tokens and login state older than every limit window (run daily)."
+
+    def handle(self, *args, **options) -> None:
+        now = timezone.now()
+        tokens, _ = AuthToken.objects.filter(expiry__lt=now).delete()
+        # A number untouched for two days has no live code and nothing left in any window.
+        logins, _ = PhoneLogin.objects.filter(
+            Q(code_sent_at__lt=now - timedelta(days=2)) | Q(code_sent_at__isnull=True)
+        ).delete()
+        addresses, _ = ClientAddress.objects.filter(updated_at__lt=now - timedelta(hours=1)).delete()
+        self.stdout.write(f"deleted {tokens} tokens, {logins} phone logins, {addresses} addresses")

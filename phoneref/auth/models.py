@@ -1,0 +1,45 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class PhoneLogin(models.Model):
+    """The login state of one phone number: its one live code and its recent history.
+
+    One row per number, locked while a code is sent or checked, so the limits hold across
+    every worker process. The code itself is never stored, only its HMAC.
+    """
+
+    phone = models.CharField(_("phone number"), max_length=16, unique=True)
+    code_digest = models.CharField(max_length=64, blank=True, editable=False)
+    code_sent_at = models.DateTimeField(_("code sent at"), null=True, blank=True)
+    code_expires_at = models.DateTimeField(_("code expires at"), null=True, blank=True)
+    code_failed_attempts = models.PositiveSmallIntegerField(_("wrong tries"), default=0)
+    code_used_at = models.DateTimeField(_("code used at"), null=True, blank=True)
+    # Epoch seconds of recent sends and failed checks, trimmed to the longest window.
+    send_log = models.JSONField(default=list, blank=True, editable=False)
+    failure_log = models.JSONField(default=list, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("phone login")
+        verbose_name_plural = _("phone logins")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code_digest="") | Q(code_expires_at__isnull=False),
+                name="phonelogin_live_code_expires",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.phone
+
+
+class ClientAddress(models.Model):
+    """Recent code requests from one client IP, for the per-address hourly limit."""
+
+    ip = models.GenericIPAddressField(unique=True)
+    send_log = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.ip

@@ -1,0 +1,91 @@
+"""Every failure a client can cause, with its stable code, HTTP status and message.
+
+Services raise `ServiceError(problems.X)`; the API turns it into an RFC 9457 problem
+response and the web views into a form error, so the code and wording live only here.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    status: int
+    title: Promise
+
+
+class problems:  # noqa: N801 - a namespace of constants, read as `problems.INVALID_CODE`
+    INVALID_INPUT = Problem("invalid_input", 400, _("The request has invalid fields."))
+    MALFORMED_REQUEST = Problem("malformed_request", 400, _("The request body is not valid JSON."))
+    INVALID_PHONE = Problem("invalid_phone", 400, _("Enter a valid phone number."))
+    INVALID_CODE = Problem("invalid_code", 400, _("The code is wrong."))
+    CODE_EXPIRED = Problem(
+        "code_expired", 400, _("The code has expired or was not requested. Request a new one.")
+    )
+    TOO_MANY_ATTEMPTS = Problem(
+        "too_many_attempts", 429, _("Too many wrong codes. Try again later.")
+    )
+    TOO_MANY_REQUESTS = Problem("too_many_requests", 429, _("Too many requests. Try again later."))
+    INVITE_CODE_NOT_FOUND = Problem(
+        "invite_code_not_found", 400, _("There is no user with this invite code.")
+    )
+    INVITE_CODE_IS_OWN = Problem(
+        "invite_code_is_own", 400, _("This is your own invite code; enter someone else's.")
+    )
+    INVALID_INVITE_CODE = Problem(
+        "invalid_invite_code", 400, _("An invite code is 6 letters and digits, never 0, O, 1, I or L.")
+    )
+    INVITE_CODE_ALREADY_ACTIVATED = Problem(
+        "invite_code_already_activated", 409, _("You have already activated an invite code.")
+    )
+    REFERRAL_CYCLE = Problem(
+        "referral_cycle", 409, _("This user was invited by you, directly or through others.")
+    )
+    NOT_AUTHENTICATED = Problem(
+        "not_authenticated", 401, _("Authentication credentials were not provided.")
+    )
+    INVALID_TOKEN = Problem("invalid_token", 401, _("The token is invalid or has expired."))
+    PERMISSION_DENIED = Problem("permission_denied", 403, _("You may not do this."))
+    NOT_FOUND = Problem("not_found", 404, _("Nothing is here."))
+    METHOD_NOT_ALLOWED = Problem("method_not_allowed", 405, _("This method is not allowed here."))
+    NOT_ACCEPTABLE = Problem("not_acceptable", 406, _("Cannot answer in the requested format."))
+    PAYLOAD_TOO_LARGE = Problem("payload_too_large", 413, _("The request body is too large."))
+    UNSUPPORTED_MEDIA_TYPE = Problem(
+        "unsupported_media_type", 415, _("Send the body as application/json.")
+    )
+    SERVICE_UNAVAILABLE = Problem(
+        "service_unavailable", 503, _("The service is temporarily unavailable. Try again shortly.")
+    )
+    SERVER_ERROR = Problem("server_error", 500, _("Something went wrong on our side."))
+
+
+class ServiceError(Exception):
+    """A broken business rule. `field` names the input it concerns, if one does."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        *,
+        field: str | None = None,
+        detail: str | Promise | None = None,
+        retry_after: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(problem.code)
+        self.problem = problem
+        self.field = field
+        self.detail = detail
+        self.retry_after = retry_after
+        self.extra = extra or {}
+
+    @property
+    def code(self) -> str:
+        return self.problem.code
+
+    @property
+    def message(self) -> str:
+        return str(self.detail or self.problem.title)

@@ -1,0 +1,51 @@
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from phoneref.core.errors import Problem, problems
+from phoneref.core.exceptions import PROBLEM_CONTENT_TYPE, problem_body
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is up; says nothing of the database."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """The database answers; 503 when it does not, so a balancer stops sending traffic."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # noqa: BLE001 - any failure to reach the database means "not ready"
+        return JsonResponse({"status": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+def _error(request: HttpRequest, problem: Problem) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            problem_body(problem), status=problem.status, content_type=PROBLEM_CONTENT_TYPE
+        )
+    return render(request, "error.html", {"problem": problem}, status=problem.status)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _error(request, problems.NOT_FOUND)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return _error(request, problems.SERVER_ERROR)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _error(request, problems.INVALID_INPUT)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _error(request, problems.PERMISSION_DENIED)

@@ -1,0 +1,80 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from phoneref.users.invite_codes import ALPHABET, LENGTH
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, phone: str, password: str | None = None, **fields) -> "User":
+        # Normal users log in with one-time codes only; `password=None` makes it unusable.
+        from phoneref.users.services import user_create
+
+        return user_create(phone=phone, password=password, **fields)
+
+    def create_superuser(self, phone: str, password: str | None = None, **fields) -> "User":
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(phone, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    phone = models.CharField(_("phone number"), max_length=16, unique=True)
+    invite_code = models.CharField(_("invite code"), max_length=LENGTH, unique=True)
+    referred_by = models.ForeignKey(
+        "self",
+        verbose_name=_("invited by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="referrals",
+    )
+    referred_at = models.DateTimeField(_("invite code activated at"), null=True, blank=True)
+    # Kept by the activation service in the same transaction, so the profile never counts rows.
+    referrals_count = models.PositiveIntegerField(_("referrals"), default=0, editable=False)
+    # Times (epoch seconds) of recent failed activations, for the per-user hourly limit.
+    invite_failure_log = models.JSONField(default=list, blank=True, editable=False)
+    is_staff = models.BooleanField(_("staff status"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "phone"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(referred_by=F("id")), name="user_not_referred_by_self"
+            ),
+            models.CheckConstraint(
+                condition=Q(referred_by__isnull=True, referred_at__isnull=True)
+                | Q(referred_by__isnull=False, referred_at__isnull=False),
+                name="user_referred_at_with_referrer",
+            ),
+            models.CheckConstraint(
+                condition=Q(invite_code__regex=f"^[{ALPHABET}]{{{LENGTH}}}$"),
+                name="user_invite_code_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"), name="user_phone_e164"
+            ),
+        ]
+        indexes = [
+            # "Who used my code", newest first, answered from the index alone.
+            models.Index(
+                fields=["referred_by", "-referred_at", "-id"],
+                include=["phone"],
+                name="user_referrals_newest",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.phone

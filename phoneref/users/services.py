@@ -1,0 +1,155 @@
+"""Use cases that change users: creating one, activating an invite code."""
+
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from phoneref.core.errors import ServiceError, problems
+from phoneref.core.phones import phone_to_e164
+from phoneref.core.rate_limits import Window, log_append, seconds_until_allowed
+from phoneref.users.invite_codes import invite_code_generate, invite_code_normalize
+from phoneref.users.models import User
+
+logger = logging.getLogger(__name__)
+
+# 31**6 ≈ 887 million codes: a collision is rare, ten in a row means something is broken.
+INVITE_CODE_ATTEMPTS = 10
+# Two users activating each other's codes at the same instant deadlock on purpose (see
+# `_referrer_tree_root_locked`); the database aborts one, which then sees the cycle.
+DEADLOCK_RETRIES = 3
+DEADLOCK_SQLSTATE = "40P01"
+
+
+def user_create(*, phone: str, password: str | None = None, **fields) -> User:
+    """A new user with a fresh unique invite code. Without a password it is unusable."""
+    phone = phone_to_e164(phone)
+    for _ in range(INVITE_CODE_ATTEMPTS):
+        user = User(phone=phone, invite_code=invite_code_generate(), **fields)
+        user.set_password(password)
+        try:
+            with transaction.atomic():
+                user.save(force_insert=True)
+        except IntegrityError:
+            if not User.objects.filter(invite_code=user.invite_code).exists():
+                raise
+            logger.info("invite code collision, generating another")
+            continue
+        return user
+    raise RuntimeError("could not generate a unique invite code")
+
+
+def user_get_or_create(*, phone: str) -> tuple[User, bool]:
+    """The user for a verified phone, created on first login. Safe when two logins race."""
+    user = User.objects.filter(phone=phone).first()
+    if user is not None:
+        return user, False
+    try:
+        return user_create(phone=phone), True
+    except IntegrityError:
+        return User.objects.get(phone=phone), False
+
+
+def invite_code_activate(*, user: User, invite_code: str, now: datetime | None = None) -> User:
+    """Record that `user` was invited by the owner of `invite_code`; only ever once.
+
+    Raises ServiceError with invalid_invite_code, invite_code_not_found, invite_code_is_own,
+    invite_code_already_activated, referral_cycle or too_many_requests.
+    """
+    now = now or timezone.now()
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            return _invite_code_activate(user=user, raw_code=invite_code, now=now)
+        except OperationalError as exc:
+            deadlocked = getattr(exc.__cause__, "sqlstate", None) == DEADLOCK_SQLSTATE
+            if not deadlocked or attempt == DEADLOCK_RETRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _failure_windows() -> list[Window]:
+    return [Window(settings.INVITE_FAILURES_PER_HOUR, 3600)]
+
+
+def _invite_code_activate(*, user: User, raw_code: str, now: datetime) -> User:
+    error: ServiceError | None = None
+    with transaction.atomic():
+        # The user's own row lock makes "only once" and the failure count exact; NO KEY
+        # UPDATE still lets others reference this row (activate this user's code) meanwhile.
+        me = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+        wait = seconds_until_allowed(
+            me.invite_failure_log, now=now.timestamp(), windows=_failure_windows()
+        )
+        if wait is not None:
+            raise ServiceError(problems.TOO_MANY_REQUESTS, retry_after=wait)
+        try:
+            # A savepoint, so a refused activation leaves no half-done counting behind.
+            with transaction.atomic():
+                _activate_locked(me=me, raw_code=raw_code, now=now)
+        except ServiceError as exc:
+            me.invite_failure_log = log_append(
+                me.invite_failure_log, now=now.timestamp(), windows=_failure_windows()
+            )
+            me.save(update_fields=["invite_failure_log"])
+            error = exc
+    if error is not None:
+        # Raised after the block so the failure just recorded is committed.
+        raise error
+    user.referred_by_id, user.referred_at = me.referred_by_id, me.referred_at
+    return user
+
+
+def _activate_locked(*, me: User, raw_code: str, now: datetime) -> None:
+    code = invite_code_normalize(raw_code)
+    if me.referred_by_id is not None:
+        raise ServiceError(problems.INVITE_CODE_ALREADY_ACTIVATED, field="invite_code")
+    if code == me.invite_code:
+        raise ServiceError(problems.INVITE_CODE_IS_OWN, field="invite_code")
+    referrer_id = User.objects.filter(invite_code=code).values_list("pk", flat=True).first()
+    if referrer_id is None:
+        raise ServiceError(problems.INVITE_CODE_NOT_FOUND, field="invite_code")
+    # Counting first takes the referrer's row lock, so activations of one code queue here
+    # instead of deadlocking on the tree root below.
+    User.objects.filter(pk=referrer_id).update(referrals_count=F("referrals_count") + 1)
+    if _referrer_tree_root_locked(referrer_id) == me.pk:
+        raise ServiceError(problems.REFERRAL_CYCLE, field="invite_code")
+    User.objects.filter(pk=me.pk, referred_by__isnull=True).update(
+        referred_by_id=referrer_id, referred_at=now
+    )
+    me.referred_by_id, me.referred_at = referrer_id, now
+
+
+_TREE_ROOT_SQL = """
+WITH RECURSIVE chain (id, referred_by_id) AS (
+    SELECT id, referred_by_id FROM {table} WHERE id = %s
+    UNION
+    SELECT u.id, u.referred_by_id FROM {table} u JOIN chain c ON u.id = c.referred_by_id
+)
+SELECT id FROM chain WHERE referred_by_id IS NULL
+"""
+_ROOT_STILL_ROOT_SQL = "SELECT 1 FROM {table} WHERE id = %s AND referred_by_id IS NULL FOR SHARE"
+
+
+def _referrer_tree_root_locked(referrer_id: int) -> int:
+    """The id of the user at the top of the referrer's invite chain, held still.
+
+    Only users who never activated a code can activate one, and those are exactly the tree
+    roots, so a new link me -> referrer closes a cycle iff the referrer's root is me. The
+    chain below a root never changes (each link is set once); holding the root FOR SHARE
+    stops it gaining a parent until we commit. Two activations that would together close a
+    cycle each hold their own row and wait for the other's: PostgreSQL breaks that deadlock
+    and the retry sees the cycle. SQLite runs one writing transaction at a time instead.
+    """
+    table = connection.ops.quote_name(User._meta.db_table)
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(_TREE_ROOT_SQL.format(table=table), [referrer_id])
+            (root_id,) = cursor.fetchone()
+            if not connection.features.has_select_for_update:
+                return root_id
+            cursor.execute(_ROOT_STILL_ROOT_SQL.format(table=table), [root_id])
+            if cursor.fetchone() is not None:
+                return root_id
