@@ -130,7 +130,9 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Phone login and referral API",
-    "DESCRIPTION": "Log in with a phone number and a one-time code; share and activate invite codes.",
+    "DESCRIPTION": (
+        "Log in with a phone number and a one-time code; share and activate invite codes."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -170,4 +172,5 @@ INVITE_FAILURES_PER_HOUR = env.int("INVITE_FAILURES_PER_HOUR", default=10)
 
 # How many reverse proxies of ours append to X-Forwarded-For (0: trust none of it).
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
-SILENCED_SYSTEM_CHECKS = ["models.W040"]  # the covering index is a PostgreSQL speed-up; SQLite ignores INCLUDE
+# The covering index is a PostgreSQL speed-up; SQLite ignores INCLUDE, which is fine.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]

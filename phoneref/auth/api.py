@@ -78,7 +78,8 @@ class CodeVerifyOutputSerializer(serializers.Serializer):
     is_new_user = serializers.BooleanField()
     profile = ProfileOutputSerializer()
     invite_error = InviteErrorSerializer(
-        required=False, help_text="Why the invite code was not activated; the login still succeeded."
+        required=False,
+        help_text="Why the invite code was not activated; the login still succeeded.",
     )
 
 

@@ -147,9 +147,7 @@ def login_code_verify(
             wrong_code = ServiceError(
                 problems.INVALID_CODE,
                 field="code",
-                extra={
-                    "attempts_left": settings.OTP_MAX_ATTEMPTS - login.code_failed_attempts
-                },
+                extra={"attempts_left": settings.OTP_MAX_ATTEMPTS - login.code_failed_attempts},
             )
     if wrong_code is not None:
         # Raised after the block so the counted failure is committed.

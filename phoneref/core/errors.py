@@ -18,7 +18,7 @@ class Problem:
     title: Promise
 
 
-class problems:  # noqa: N801 - a namespace of constants, read as `problems.INVALID_CODE`
+class problems:
     INVALID_INPUT = Problem("invalid_input", 400, _("The request has invalid fields."))
     MALFORMED_REQUEST = Problem("malformed_request", 400, _("The request body is not valid JSON."))
     INVALID_PHONE = Problem("invalid_phone", 400, _("Enter a valid phone number."))
@@ -37,7 +37,9 @@ class problems:  # noqa: N801 - a namespace of constants, read as `problems.INVA
         "invite_code_is_own", 400, _("This is your own invite code; enter someone else's.")
     )
     INVALID_INVITE_CODE = Problem(
-        "invalid_invite_code", 400, _("An invite code is 6 letters and digits, never 0, O, 1, I or L.")
+        "invalid_invite_code",
+        400,
+        _("An invite code is 6 letters and digits, never 0, O, 1, I or L."),
     )
     INVITE_CODE_ALREADY_ACTIVATED = Problem(
         "invite_code_already_activated", 409, _("You have already activated an invite code.")

@@ -6,8 +6,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from phoneref.core.errors import ServiceError
-from phoneref.users.models import User
 from phoneref.core.phones import phone_to_e164
+from phoneref.users.models import User
 from phoneref.users.services import invite_code_activate, user_create
 
 
@@ -56,7 +56,10 @@ class UserAdmin(DjangoUserAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["phone", "password"]}),
-        (_("Referrals"), {"fields": ["invite_code", "referred_by", "referred_at", "referrals_count"]}),
+        (
+            _("Referrals"),
+            {"fields": ["invite_code", "referred_by", "referred_at", "referrals_count"]},
+        ),
         (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
         (_("Dates"), {"fields": ["date_joined", "last_login"]}),
     ]

@@ -22,7 +22,7 @@ class ProfileOutputSerializer(serializers.Serializer):
     )
     referrals = serializers.ListField(
         child=serializers.CharField(),
-        help_text="Phones of the most recent 100 users who activated this user's code, newest first.",
+        help_text="The most recent 100 users who activated this code (phones), newest first.",
     )
     referrals_count = serializers.IntegerField(help_text="How many users activated this code.")
     date_joined = serializers.DateTimeField()
@@ -54,7 +54,9 @@ class InviteActivateApi(APIView):
     def post(self, request: Request) -> Response:
         body = InviteActivateInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        user = invite_code_activate(user=request.user, invite_code=body.validated_data["invite_code"])
+        user = invite_code_activate(
+            user=request.user, invite_code=body.validated_data["invite_code"]
+        )
         return Response(profile_data(request, profile_get(user=user)))
 
 

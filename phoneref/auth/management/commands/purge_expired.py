@@ -18,5 +18,7 @@ class Command(BaseCommand):
         logins, _ = PhoneLogin.objects.filter(
             Q(code_sent_at__lt=now - timedelta(days=2)) | Q(code_sent_at__isnull=True)
         ).delete()
-        addresses, _ = ClientAddress.objects.filter(updated_at__lt=now - timedelta(hours=1)).delete()
+        addresses, _ = ClientAddress.objects.filter(
+            updated_at__lt=now - timedelta(hours=1)
+        ).delete()
         self.stdout.write(f"deleted {tokens} tokens, {logins} phone logins, {addresses} addresses")

@@ -1,0 +1,19 @@
+import pytest
+
+from phoneref.users.models import User
+from phoneref.users.tests.factories import UserFactory
+
+
+@pytest.fixture
+def user(db) -> User:
+    return UserFactory()
+
+
+@pytest.fixture
+def auth_client(api_client, user):
+    from phoneref.auth.services import token_issue
+
+    token, _ = token_issue(user=user)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    api_client.user = user
+    return api_client
