@@ -1,0 +1,256 @@
+"""The rules of SPEC 2.2, one test each, on a frozen clock (no sleeping)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from phoneref.auth.models import PhoneLogin
+from phoneref.auth.services import login_code_request, login_code_verify
+from phoneref.core.errors import ServiceError
+from phoneref.users.models import User
+
+PHONE = "+79161234567"
+START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+def request_code(phone: str = PHONE, ip: str = "10.0.0.1") -> str:
+    return login_code_request(phone=phone, client_ip=ip).code
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 10 ** len(code):0{len(code)}d}"
+
+
+def refused(call, code: str) -> ServiceError:
+    with pytest.raises(ServiceError) as error:
+        call()
+    assert error.value.code == code
+    return error.value
+
+
+def test_a_code_is_four_ascii_digits(clock):
+    code = request_code()
+    assert len(code) == 4
+    assert code.isascii()
+    assert code.isdigit()
+
+
+def test_the_code_length_is_a_setting(clock, settings):
+    settings.OTP_CODE_LENGTH = 6
+    code = request_code()
+    assert len(code) == 6
+    assert login_code_verify(phone=PHONE, code=code).user.phone == PHONE
+
+
+def test_only_an_hmac_of_the_code_is_stored(clock):
+    code = request_code()
+    login = PhoneLogin.objects.get(phone=PHONE)
+    assert len(login.code_digest) == 64
+    assert code not in login.code_digest
+    stored = PhoneLogin.objects.filter(phone=PHONE).values_list().get()
+    assert code not in repr(stored)
+
+
+def test_the_right_code_logs_in_and_creates_the_user(clock):
+    login = login_code_verify(phone=PHONE, code=request_code())
+    assert login.is_new_user
+    assert login.user.phone == PHONE
+    assert User.objects.filter(phone=PHONE).count() == 1
+
+
+def test_requesting_a_code_never_creates_a_user(clock):
+    request_code()
+    assert not User.objects.exists()
+
+
+def test_a_returning_user_is_not_created_again(clock):
+    first = login_code_verify(phone=PHONE, code=request_code())
+    clock.shift(timedelta(seconds=61))
+    again = login_code_verify(phone=PHONE, code=request_code())
+    assert not again.is_new_user
+    assert again.user.pk == first.user.pk
+
+
+def test_the_phone_may_be_typed_differently_at_each_step(clock):
+    code = login_code_request(phone="8 (916) 123-45-67", client_ip="10.0.0.1").code
+    assert login_code_verify(phone="+7 916 123 45 67", code=code).user.phone == PHONE
+
+
+def test_a_code_expires_after_its_lifetime(clock):
+    code = request_code()
+    clock.shift(timedelta(seconds=300))
+    refused(lambda: login_code_verify(phone=PHONE, code=code), "code_expired")
+
+
+def test_a_code_works_until_the_end_of_its_lifetime(clock):
+    code = request_code()
+    clock.shift(timedelta(seconds=299))
+    assert login_code_verify(phone=PHONE, code=code).is_new_user
+
+
+def test_a_code_that_logged_in_can_never_be_used_again(clock):
+    code = request_code()
+    login_code_verify(phone=PHONE, code=code)
+    refused(lambda: login_code_verify(phone=PHONE, code=code), "code_expired")
+
+
+def test_verifying_without_requesting_is_refused(clock):
+    refused(lambda: login_code_verify(phone=PHONE, code="1234"), "code_expired")
+
+
+def test_a_wrong_code_reports_the_tries_left(clock):
+    code = request_code()
+    error = refused(lambda: login_code_verify(phone=PHONE, code=wrong(code)), "invalid_code")
+    assert error.extra == {"attempts_left": 4}
+    assert error.field == "code"
+
+
+def test_five_wrong_tries_kill_the_code_even_for_the_right_digits(clock):
+    code = request_code()
+    for left in (4, 3, 2, 1, 0):
+        error = refused(lambda: login_code_verify(phone=PHONE, code=wrong(code)), "invalid_code")
+        assert error.extra["attempts_left"] == left
+    error = refused(lambda: login_code_verify(phone=PHONE, code=code), "too_many_attempts")
+    assert error.retry_after >= 1
+
+
+def test_tries_per_code_is_a_setting(clock, settings):
+    settings.OTP_MAX_ATTEMPTS = 2
+    code = request_code()
+    refused(lambda: login_code_verify(phone=PHONE, code=wrong(code)), "invalid_code")
+    refused(lambda: login_code_verify(phone=PHONE, code=wrong(code)), "invalid_code")
+    refused(lambda: login_code_verify(phone=PHONE, code=code), "too_many_attempts")
+
+
+def test_a_malformed_code_is_refused_without_costing_a_try(clock):
+    code = request_code()
+    for malformed in ("12", "12345", "abcd", "١٢٣٤", "１２３４", "12 4"):
+        error = refused(lambda m=malformed: login_code_verify(phone=PHONE, code=m), "invalid_input")
+        assert error.field == "code"
+    assert PhoneLogin.objects.get(phone=PHONE).code_failed_attempts == 0
+    assert login_code_verify(phone=PHONE, code=code).user.phone == PHONE
+
+
+def test_a_resend_within_the_cooldown_is_refused_with_retry_after(clock):
+    request_code()
+    clock.shift(timedelta(seconds=20))
+    error = refused(request_code, "too_many_requests")
+    assert error.retry_after == 40
+
+
+def test_a_resend_after_the_cooldown_is_allowed(clock):
+    request_code()
+    clock.shift(timedelta(seconds=60))
+    assert request_code()
+
+
+def test_the_cooldown_is_a_setting(clock, settings):
+    settings.OTP_RESEND_COOLDOWN_SECONDS = 5
+    request_code()
+    clock.shift(timedelta(seconds=5))
+    assert request_code()
+
+
+def test_a_new_code_replaces_the_previous_one(clock):
+    old = request_code()
+    clock.shift(timedelta(seconds=61))
+    new = request_code()
+    if old != new:
+        refused(lambda: login_code_verify(phone=PHONE, code=old), "invalid_code")
+    assert login_code_verify(phone=PHONE, code=new).user.phone == PHONE
+    assert PhoneLogin.objects.filter(phone=PHONE).count() == 1
+
+
+def test_five_sends_per_hour_per_phone(clock):
+    for _ in range(5):
+        request_code()
+        clock.shift(timedelta(seconds=61))
+    error = refused(request_code, "too_many_requests")
+    # The first send (at 0 s) leaves the hour window at 3600 s; it is now 305 s.
+    assert error.retry_after == 3600 - 5 * 61
+    clock.shift(timedelta(seconds=error.retry_after))
+    assert request_code()
+
+
+def test_ten_sends_per_day_per_phone(clock, settings):
+    settings.OTP_SENDS_PER_HOUR = 0
+    for _ in range(10):
+        request_code()
+        clock.shift(timedelta(minutes=30))
+    error = refused(request_code, "too_many_requests")
+    assert error.retry_after == 24 * 3600 - 10 * 30 * 60
+    clock.shift(timedelta(seconds=error.retry_after))
+    assert request_code()
+
+
+def test_twenty_sends_per_hour_per_client_address(clock):
+    for n in range(20):
+        request_code(phone=f"+7916000{n:04d}", ip="192.0.2.7")
+    refused(lambda: request_code(phone="+79160009999", ip="192.0.2.7"), "too_many_requests")
+    assert request_code(phone="+79160009999", ip="192.0.2.8")
+
+
+def test_the_address_limit_can_be_switched_off(clock, settings):
+    settings.OTP_IP_SENDS_PER_HOUR = 0
+    for n in range(25):
+        request_code(phone=f"+7916000{n:04d}", ip="192.0.2.7")
+
+
+def test_ten_failed_checks_per_phone_per_day_then_checks_are_refused(clock):
+    for _ in range(2):
+        code = request_code()
+        for _ in range(5):
+            refused(lambda c=code: login_code_verify(phone=PHONE, code=wrong(c)), "invalid_code")
+        clock.shift(timedelta(minutes=1))
+    clock.shift(timedelta(hours=1))
+    code = request_code()
+    error = refused(lambda: login_code_verify(phone=PHONE, code=code), "too_many_attempts")
+    assert 0 < error.retry_after <= 24 * 3600
+    clock.shift(timedelta(seconds=error.retry_after))
+    clock.shift(timedelta(seconds=61))
+    assert login_code_verify(phone=PHONE, code=request_code()).user.phone == PHONE
+
+
+def test_a_resend_does_not_reset_the_failure_count(clock):
+    code = request_code()
+    for _ in range(4):
+        refused(lambda: login_code_verify(phone=PHONE, code=wrong(code)), "invalid_code")
+    clock.shift(timedelta(seconds=61))
+    code = request_code()
+    assert len(PhoneLogin.objects.get(phone=PHONE).failure_log) == 4
+    for _ in range(5):
+        refused(lambda: login_code_verify(phone=PHONE, code=wrong(code)), "invalid_code")
+    clock.shift(timedelta(seconds=61))
+    code = request_code()
+    refused(lambda: login_code_verify(phone=PHONE, code=wrong(code)), "invalid_code")
+    # 10 failures in 24 h: even the right code is refused now.
+    refused(lambda: login_code_verify(phone=PHONE, code=code), "too_many_attempts")
+
+
+def test_an_invalid_phone_is_refused_at_both_steps(clock):
+    refused(lambda: request_code(phone="12345"), "invalid_phone")
+    refused(lambda: login_code_verify(phone="12345", code="1234"), "invalid_phone")
+
+
+def test_requesting_a_code_does_not_look_at_users(clock):
+    """Same queries, same answer for a phone with and without an account."""
+    login_code_verify(phone=PHONE, code=request_code())
+    clock.shift(timedelta(seconds=61))
+    with CaptureQueriesContext(connection) as with_account:
+        known = login_code_request(phone=PHONE, client_ip="10.0.0.1")
+    with CaptureQueriesContext(connection) as without_account:
+        unknown = login_code_request(phone="+79160000001", client_ip="10.0.0.2")
+    assert len(with_account) == len(without_account)
+    assert not any("users_user" in q["sql"] for q in with_account.captured_queries)
+    assert (known.expires_in, known.resend_in) == (unknown.expires_in, unknown.resend_in)

@@ -1,0 +1,108 @@
+"""Bearer tokens: opaque, hashed at rest, sliding 7 days, 30 days at most, revocable."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+from knox.models import AuthToken
+
+from phoneref.auth.services import token_issue
+
+PROFILE_URL = "/api/v1/profile/"
+
+pytestmark = pytest.mark.django_db
+
+
+def get_profile(client, token: str):
+    return client.get(PROFILE_URL, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def test_a_token_is_stored_only_as_a_digest(user):
+    token, _ = token_issue(user=user)
+    stored = AuthToken.objects.get()
+    assert token != stored.digest
+    assert len(stored.digest) == 128  # SHA-512
+    assert stored.token_key == token[:15]  # an index prefix, not enough to authenticate
+
+
+def test_a_token_expires_after_seven_idle_days(api_client, user):
+    token, expires_at = token_issue(user=user)
+    assert abs(expires_at - (timezone.now() + timedelta(days=7))) < timedelta(seconds=5)
+    with time_machine.travel(timezone.now() + timedelta(days=7, seconds=1)):
+        assert get_profile(api_client, token).status_code == 401
+
+
+def test_use_slides_the_expiry_forward(api_client, user):
+    token, _ = token_issue(user=user)
+    start = timezone.now()
+    for day in (5, 10, 15):
+        with time_machine.travel(start + timedelta(days=day)):
+            assert get_profile(api_client, token).status_code == 200
+
+
+def test_sliding_stops_at_thirty_days(api_client, user):
+    token, _ = token_issue(user=user)
+    start = timezone.now()
+    for day in range(5, 30, 5):
+        with time_machine.travel(start + timedelta(days=day)):
+            assert get_profile(api_client, token).status_code == 200
+    with time_machine.travel(start + timedelta(days=30, seconds=1)):
+        assert get_profile(api_client, token).status_code == 401
+
+
+def test_logout_revokes_only_this_token(api_client, user):
+    first, _ = token_issue(user=user)
+    second, _ = token_issue(user=user)
+    response = api_client.post("/api/v1/auth/logout/", HTTP_AUTHORIZATION=f"Bearer {first}")
+    assert response.status_code == 204
+    assert get_profile(api_client, first).status_code == 401
+    assert get_profile(api_client, second).status_code == 200
+
+
+def test_logout_all_revokes_every_token_of_the_user(api_client, user):
+    first, _ = token_issue(user=user)
+    second, _ = token_issue(user=user)
+    response = api_client.post("/api/v1/auth/logout-all/", HTTP_AUTHORIZATION=f"Bearer {first}")
+    assert response.status_code == 204
+    assert get_profile(api_client, first).status_code == 401
+    assert get_profile(api_client, second).status_code == 401
+
+
+def test_a_missing_token_is_not_authenticated(api_client):
+    response = api_client.get(PROFILE_URL)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer",
+        "Bearer " + "0" * 64,
+        "Bearer not-a-token",
+        "Bearer " + "a" * 10_000,
+        "Bearer a b",
+        "Bearer \x00" + "a" * 63,
+        "Bearer " + "é" * 64,
+    ],
+)
+def test_a_bad_token_is_an_invalid_token_problem(api_client, user, header):
+    token_issue(user=user)
+    response = api_client.get(PROFILE_URL, HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "invalid_token"
+
+
+def test_a_token_of_a_deactivated_user_is_refused(api_client, user):
+    token, _ = token_issue(user=user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert get_profile(api_client, token).status_code == 401
+
+
+@pytest.mark.parametrize("url", ["/api/v1/auth/logout/", "/api/v1/auth/logout-all/"])
+def test_logout_needs_a_token(api_client, url):
+    assert api_client.post(url).status_code == 401
