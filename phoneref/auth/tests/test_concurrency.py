@@ -1,0 +1,60 @@
+"""Login rules under real parallel connections (PostgreSQL row locks)."""
+
+import pytest
+from django.db import connection
+
+from phoneref.auth.models import PhoneLogin
+from phoneref.auth.services import login_code_request, login_code_verify
+from phoneref.core.errors import ServiceError
+from phoneref.core.testing import run_in_parallel
+from phoneref.users.models import User
+
+PHONE = "+79161234567"
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency]
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs parallel connections with row locks")
+
+
+def test_ten_parallel_verifies_of_a_new_phone_make_one_user_and_one_login():
+    code = login_code_request(phone=PHONE, client_ip="10.0.0.1").code
+    results = run_in_parallel([lambda: login_code_verify(phone=PHONE, code=code)] * 10)
+    logins = [r for r in results if not isinstance(r, Exception)]
+    refusals = [r for r in results if isinstance(r, Exception)]
+    assert len(logins) == 1
+    assert logins[0].is_new_user
+    assert all(isinstance(r, ServiceError) and r.code == "code_expired" for r in refusals)
+    assert User.objects.filter(phone=PHONE).count() == 1
+
+
+def test_parallel_wrong_guesses_cannot_exceed_the_attempt_limit():
+    code = login_code_request(phone=PHONE, client_ip="10.0.0.1").code
+    guesses = [f"{n:04d}" for n in range(10_000) if f"{n:04d}" != code][:20]
+    results = run_in_parallel([lambda g=g: login_code_verify(phone=PHONE, code=g) for g in guesses])
+    codes = [r.code for r in results]
+    assert codes.count("invalid_code") == 5
+    assert codes.count("too_many_attempts") == 15
+    assert PhoneLogin.objects.get(phone=PHONE).code_failed_attempts == 5
+
+
+def test_parallel_code_requests_for_one_phone_send_one_code():
+    results = run_in_parallel([lambda: login_code_request(phone=PHONE, client_ip="10.0.0.1")] * 10)
+    sent = [r for r in results if not isinstance(r, Exception)]
+    assert len(sent) == 1
+    assert all(r.code == "too_many_requests" for r in results if isinstance(r, Exception))
+    assert len(PhoneLogin.objects.get(phone=PHONE).send_log) == 1
+
+
+def test_parallel_requests_from_one_address_respect_its_limit(settings):
+    settings.OTP_IP_SENDS_PER_HOUR = 5
+    results = run_in_parallel(
+        [
+            lambda n=n: login_code_request(phone=f"+7916000{n:04d}", client_ip="192.0.2.1")
+            for n in range(12)
+        ]
+    )
+    assert sum(not isinstance(r, Exception) for r in results) == 5
