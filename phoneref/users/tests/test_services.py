@@ -1,0 +1,156 @@
+"""Invite code activation: every rule and error code (SPEC 2.4)."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import IntegrityError
+from django.utils import timezone
+
+from phoneref.core.errors import ServiceError
+from phoneref.users import services
+from phoneref.users.models import User
+from phoneref.users.selectors import referral_list
+from phoneref.users.services import invite_code_activate, user_create, user_get_or_create
+from phoneref.users.tests.factories import UserFactory, referral_chain
+
+pytestmark = pytest.mark.django_db
+
+
+def refused(user: User, code: str, expected: str) -> ServiceError:
+    with pytest.raises(ServiceError) as error:
+        invite_code_activate(user=user, invite_code=code)
+    assert error.value.code == expected
+    return error.value
+
+
+def test_a_new_user_gets_a_unique_invite_code_and_no_password():
+    user = user_create(phone="+79161234567")
+    assert len(user.invite_code) == 6
+    assert not user.has_usable_password()
+    assert user.referrals_count == 0
+
+
+def test_staff_are_created_with_a_password():
+    admin = User.objects.create_superuser("+79161234567", "a-long-pass-phrase")
+    assert admin.is_staff
+    assert admin.is_superuser
+    assert admin.check_password("a-long-pass-phrase")
+    assert len(admin.invite_code) == 6
+
+
+def test_an_invite_code_collision_is_retried(monkeypatch):
+    taken = UserFactory()
+    codes = iter([taken.invite_code, taken.invite_code, "ABCDEF"])
+    monkeypatch.setattr(services, "invite_code_generate", lambda: next(codes))
+    assert user_create(phone="+79160000001").invite_code == "ABCDEF"
+
+
+def test_a_duplicate_phone_is_not_mistaken_for_a_code_collision():
+    UserFactory(phone="+79160000001")
+    with pytest.raises(IntegrityError):
+        user_create(phone="+79160000001")
+
+
+def test_get_or_create_returns_the_existing_user():
+    existing = UserFactory(phone="+79160000001")
+    assert user_get_or_create(phone="+79160000001") == (existing, False)
+
+
+def test_activation_links_the_user_to_the_code_owner():
+    referrer, user = UserFactory(), UserFactory()
+    activated = invite_code_activate(user=user, invite_code=referrer.invite_code.lower())
+    assert activated.referred_by_id == referrer.pk
+    user.refresh_from_db()
+    referrer.refresh_from_db()
+    assert user.referred_by == referrer
+    assert user.referred_at is not None
+    assert referrer.referrals_count == 1
+
+
+def test_an_unknown_code_is_not_found():
+    UserFactory()
+    refused(UserFactory(), "ZZZZZZ", "invite_code_not_found")
+
+
+def test_a_malformed_code_is_invalid():
+    refused(UserFactory(), "abc", "invalid_invite_code")
+
+
+def test_the_own_code_is_refused():
+    user = UserFactory()
+    refused(user, user.invite_code, "invite_code_is_own")
+
+
+def test_only_one_code_can_ever_be_activated():
+    first, second, user = UserFactory(), UserFactory(), UserFactory()
+    invite_code_activate(user=user, invite_code=first.invite_code)
+    refused(user, second.invite_code, "invite_code_already_activated")
+    refused(user, first.invite_code, "invite_code_already_activated")
+    user.refresh_from_db()
+    assert user.referred_by == first
+    second.refresh_from_db()
+    assert second.referrals_count == 0
+
+
+def test_a_two_user_cycle_is_refused():
+    a, b = referral_chain(2)
+    refused(a, b.invite_code, "referral_cycle")
+
+
+def test_a_three_user_cycle_is_refused():
+    a, _, c = referral_chain(3)
+    refused(a, c.invite_code, "referral_cycle")
+
+
+def test_a_long_cycle_is_refused():
+    chain = referral_chain(12)
+    refused(chain[0], chain[-1].invite_code, "referral_cycle")
+
+
+def test_joining_another_tree_is_not_a_cycle():
+    _, b = referral_chain(2)
+    x, _ = referral_chain(2)
+    invite_code_activate(user=x, invite_code=b.invite_code)
+    x.refresh_from_db()
+    assert x.referred_by == b
+
+
+def test_a_refused_activation_changes_no_counts():
+    a, b = referral_chain(2)
+    refused(a, b.invite_code, "referral_cycle")
+    b.refresh_from_db()
+    a.refresh_from_db()
+    assert (a.referrals_count, b.referrals_count) == (1, 0)
+    assert a.referred_by is None
+
+
+def test_ten_failed_activations_per_hour_then_too_many_requests():
+    user, referrer = UserFactory(), UserFactory()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        for _ in range(10):
+            refused(user, "ZZZZZZ", "invite_code_not_found")
+            clock.shift(timedelta(minutes=1))
+        error = refused(user, referrer.invite_code, "too_many_requests")
+        assert error.retry_after == 3600 - 10 * 60
+        clock.shift(timedelta(seconds=error.retry_after))
+        invite_code_activate(user=user, invite_code=referrer.invite_code)
+
+
+def test_every_kind_of_failure_counts_towards_the_limit(settings):
+    settings.INVITE_FAILURES_PER_HOUR = 3
+    user = UserFactory()
+    refused(user, "abc", "invalid_invite_code")
+    refused(user, user.invite_code, "invite_code_is_own")
+    refused(user, "ZZZZZZ", "invite_code_not_found")
+    refused(user, UserFactory().invite_code, "too_many_requests")
+
+
+def test_referrals_are_listed_newest_first():
+    referrer = UserFactory()
+    invitees = [UserFactory() for _ in range(3)]
+    for invitee in invitees:
+        invite_code_activate(user=invitee, invite_code=referrer.invite_code)
+    listed = list(referral_list(user=referrer).values_list("phone", flat=True))
+    assert listed == [u.phone for u in reversed(invitees)]
