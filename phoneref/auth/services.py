@@ -20,7 +20,7 @@ from phoneref.auth.models import ClientAddress, PhoneLogin
 from phoneref.auth.sms import get_sms_backend
 from phoneref.core.errors import ServiceError, problems
 from phoneref.core.phones import phone_to_e164
-from phoneref.core.rate_limits import Window, log_append, seconds_until_allowed
+from phoneref.core.rate_limits import Window, events_within, log_append, seconds_until_allowed
 from phoneref.users.models import User
 from phoneref.users.services import invite_code_activate, user_get_or_create
 
@@ -144,10 +144,14 @@ def login_code_verify(
             login.code_failed_attempts += 1
             login.failure_log = log_append(login.failure_log, now=ts, windows=_failure_windows())
             login.save(update_fields=["code_failed_attempts", "failure_log"])
+            # Whichever runs out first: this code's tries or the phone's daily failures.
+            attempts_left = min(
+                settings.OTP_MAX_ATTEMPTS - login.code_failed_attempts,
+                settings.OTP_FAILURES_PER_DAY
+                - len(events_within(login.failure_log, now=ts, seconds=DAY)),
+            )
             wrong_code = ServiceError(
-                problems.INVALID_CODE,
-                field="code",
-                extra={"attempts_left": settings.OTP_MAX_ATTEMPTS - login.code_failed_attempts},
+                problems.INVALID_CODE, field="code", extra={"attempts_left": attempts_left}
             )
     if wrong_code is not None:
         # Raised after the block so the counted failure is committed.

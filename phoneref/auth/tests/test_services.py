@@ -222,7 +222,22 @@ def test_ten_failed_checks_per_phone_per_day_then_checks_are_refused(clock):
     assert login_code_verify(phone=PHONE, code=request_code()).user.phone == PHONE
 
 
-def test_a_resend_does_not_reset_the_failure_count(clock):
+def test_attempts_left_counts_down_the_phone_s_daily_failures_too(clock):
+    code = request_code()
+    for _ in range(5):
+        refused(lambda: login_code_verify(phone=PHONE, code=wrong(code)), "invalid_code")
+    clock.shift(timedelta(seconds=61))
+    code = request_code()
+    for left in (4, 3, 2, 1, 0):
+        error = refused(lambda: login_code_verify(phone=PHONE, code=wrong(code)), "invalid_code")
+        assert error.extra["attempts_left"] == left
+    clock.shift(timedelta(seconds=61))
+    code = request_code()
+    refused(lambda: login_code_verify(phone=PHONE, code=wrong(code)), "too_many_attempts")
+
+
+def test_a_resend_does_not_reset_the_failure_count(clock, settings):
+    settings.OTP_FAILURES_PER_DAY = 12
     code = request_code()
     for _ in range(4):
         refused(lambda: login_code_verify(phone=PHONE, code=wrong(code)), "invalid_code")
@@ -233,8 +248,9 @@ def test_a_resend_does_not_reset_the_failure_count(clock):
         refused(lambda: login_code_verify(phone=PHONE, code=wrong(code)), "invalid_code")
     clock.shift(timedelta(seconds=61))
     code = request_code()
-    refused(lambda: login_code_verify(phone=PHONE, code=wrong(code)), "invalid_code")
-    # 10 failures in 24 h: even the right code is refused now.
+    for _ in range(3):
+        refused(lambda: login_code_verify(phone=PHONE, code=wrong(code)), "invalid_code")
+    # 12 failures in 24 h over three codes: even the right code is refused now.
     refused(lambda: login_code_verify(phone=PHONE, code=code), "too_many_attempts")
 
 
