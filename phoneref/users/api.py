@@ -1,5 +1,6 @@
 from dataclasses import asdict
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -9,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from phoneref.users.models import User
 from phoneref.users.selectors import Profile, profile_get, referral_list
 from phoneref.users.services import invite_code_activate
 
@@ -87,9 +89,14 @@ class ReferralPagination(CursorPagination):
 
     def decode_cursor(self, request):
         try:
-            return super().decode_cursor(request)
-        except NotFound:
+            cursor = super().decode_cursor(request)
+            # Its position goes into a query as a time: a forged one must be refused here, not
+            # fail in the database layer as a server error.
+            if cursor is not None and cursor.position is not None:
+                User._meta.get_field("referred_at").to_python(cursor.position)
+        except (NotFound, DjangoValidationError):
             raise ValidationError({"cursor": [self.invalid_cursor_message]}) from None
+        return cursor
 
 
 class ReferralListApi(APIView):
@@ -99,7 +106,9 @@ class ReferralListApi(APIView):
         responses=ReferralPageOutputSerializer,
     )
     def get(self, request: Request) -> Response:
-        ReferralListQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
+        # A plain dict, so that `?page_size=` is refused as the schema says, not taken for absent.
+        query = ReferralListQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
         paginator = ReferralPagination()
         page = paginator.paginate_queryset(referral_list(user=request.user), request, view=self)
         body = {
