@@ -123,7 +123,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "phoneref.core.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "phoneref.core.exceptions.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
@@ -131,12 +131,24 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Phone login and referral API",
     "DESCRIPTION": (
-        "Log in with a phone number and a one-time code; share and activate invite codes."
+        "Log in with a phone number and a one-time code; share and activate invite codes.\n\n"
+        "Authenticated requests send `Authorization: Bearer <token>`, the token from "
+        "`POST /api/v1/auth/verify-code/`. Errors are RFC 9457 problem details "
+        "(`application/problem+json`) with a stable `code`; messages follow `Accept-Language` "
+        "(English or Russian)."
     ),
     "VERSION": "1.0.0",
+    # Tags come from the path segment after this: `auth`, `profile`.
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "TAGS": [
+        {"name": "auth", "description": "Log in with a one-time code, log out."},
+        {"name": "profile", "description": "The user's profile, invite codes and referrals."},
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # validatorUrl: Swagger UI would otherwise load a badge from an outside validator.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }

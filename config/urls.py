@@ -8,7 +8,11 @@ urlpatterns = [
     path("api/v1/", include("phoneref.auth.api_urls")),
     path("api/v1/", include("phoneref.users.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "api/docs/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html"),
+        name="redoc",
+    ),
     path("api/docs/swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),

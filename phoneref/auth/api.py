@@ -1,6 +1,6 @@
 from adrf.views import APIView as AsyncAPIView
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -14,9 +14,11 @@ from phoneref.auth.services import (
     token_revoke,
     tokens_revoke_all,
 )
+from phoneref.core.errors import problems
 from phoneref.core.exceptions import problem_body
 from phoneref.core.http import client_ip
-from phoneref.users.api import ProfileOutputSerializer, profile_data
+from phoneref.core.schema import ProblemSerializer, problem_responses
+from phoneref.users.api import PROFILE_EXAMPLE, ProfileOutputSerializer, profile_data
 from phoneref.users.selectors import profile_get
 
 
@@ -37,8 +39,31 @@ class CodeRequestApi(AsyncAPIView):
 
     @extend_schema(
         operation_id="auth_request_code",
+        summary="Send a login code",
+        description=(
+            "Makes a one-time code for the phone number and sends it by SMS, after a simulated "
+            "gateway delay (1-2 s by default). A new code replaces the previous one. The answer "
+            "is the same whether or not the number has an account; no account is created here."
+            "\n\nLimits, with their defaults: per phone one code per 60 s, 5 per hour and 10 per "
+            "24 h; per client IP 20 per hour. Over a limit the answer is "
+            "`429 too_many_requests` with `Retry-After`. In demo mode the code is also in the "
+            "response."
+        ),
         request=CodeRequestInputSerializer,
-        responses=CodeRequestOutputSerializer,
+        responses={
+            200: OpenApiResponse(CodeRequestOutputSerializer, "The code is sent."),
+            **problem_responses(problems.INVALID_PHONE, problems.TOO_MANY_REQUESTS),
+        },
+        examples=[
+            OpenApiExample(
+                "Number as typed", value={"phone": "8 (916) 123-45-67"}, request_only=True
+            ),
+            OpenApiExample(
+                "Code sent (demo mode)",
+                value={"phone": "+79161234567", "expires_in": 300, "resend_in": 60, "code": "4821"},
+                response_only=True,
+            ),
+        ],
     )
     async def post(self, request: Request) -> Response:
         body = CodeRequestInputSerializer(data=request.data)
@@ -64,20 +89,12 @@ class CodeVerifyInputSerializer(serializers.Serializer):
     )
 
 
-class InviteErrorSerializer(serializers.Serializer):
-    type = serializers.CharField()
-    title = serializers.CharField()
-    status = serializers.IntegerField()
-    detail = serializers.CharField()
-    code = serializers.CharField()
-
-
 class CodeVerifyOutputSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Send as `Authorization: Bearer <token>`.")
     token_expires_at = serializers.DateTimeField()
     is_new_user = serializers.BooleanField()
     profile = ProfileOutputSerializer()
-    invite_error = InviteErrorSerializer(
+    invite_error = ProblemSerializer(
         required=False,
         help_text="Why the invite code was not activated; the login still succeeded.",
     )
@@ -89,8 +106,59 @@ class CodeVerifyApi(APIView):
 
     @extend_schema(
         operation_id="auth_verify_code",
+        summary="Log in with the code",
+        description=(
+            "Checks the code sent to the phone and answers with a bearer token and the profile. "
+            "The first login of a number creates its user, with its own invite code "
+            "(`is_new_user: true`).\n\n"
+            "A code works once and, by default, for 300 s. Wrong codes are counted: after 5 on "
+            "one code it stops working (`429 too_many_attempts`: request a new one), and after "
+            "10 on one phone in 24 h its checks are refused until the window passes.\n\n"
+            "`invite_code` (optional) is activated in the same step, under the same rules as "
+            "`POST /api/v1/profile/activate-invite/`. If it cannot be activated, the login still "
+            "succeeds and `invite_error` says why."
+        ),
         request=CodeVerifyInputSerializer,
-        responses=CodeVerifyOutputSerializer,
+        responses={
+            200: OpenApiResponse(CodeVerifyOutputSerializer, "Logged in."),
+            **problem_responses(
+                problems.INVALID_PHONE,
+                problems.INVALID_CODE,
+                problems.CODE_EXPIRED,
+                problems.TOO_MANY_ATTEMPTS,
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "Code only", value={"phone": "+79161234567", "code": "4821"}, request_only=True
+            ),
+            OpenApiExample(
+                "Code and someone's invite code",
+                value={"phone": "+79161234567", "code": "4821", "invite_code": "k7m-2qx"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "First login",
+                value={
+                    "token": "3f1c9a5e0b7d4c2a8e6f1b3d5c7a9e0f2b4d6c8a0e1f3b5d7c9a2e4f6b8d0c1e",
+                    "token_expires_at": "2026-12-04T10:00:00.000000Z",
+                    "is_new_user": True,
+                    "profile": PROFILE_EXAMPLE,
+                },
+                response_only=True,
+            ),
+            OpenApiExample(
+                "Logged in, the invite code was not activated",
+                value={
+                    "token": "3f1c9a5e0b7d4c2a8e6f1b3d5c7a9e0f2b4d6c8a0e1f3b5d7c9a2e4f6b8d0c1e",
+                    "token_expires_at": "2026-12-04T10:00:00.000000Z",
+                    "is_new_user": True,
+                    "profile": PROFILE_EXAMPLE,
+                    "invite_error": problem_body(problems.INVITE_CODE_NOT_FOUND),
+                },
+                response_only=True,
+            ),
+        ],
     )
     def post(self, request: Request) -> Response:
         body = CodeVerifyInputSerializer(data=request.data)
@@ -114,14 +182,26 @@ class CodeVerifyApi(APIView):
 
 
 class LogoutApi(APIView):
-    @extend_schema(operation_id="auth_logout", request=None, responses={204: None})
+    @extend_schema(
+        operation_id="auth_logout",
+        summary="Log out",
+        description="Revokes the token this request is made with; other sessions stay.",
+        request=None,
+        responses={204: OpenApiResponse(description="The token is revoked.")},
+    )
     def post(self, request: Request) -> Response:
         token_revoke(token=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class LogoutAllApi(APIView):
-    @extend_schema(operation_id="auth_logout_all", request=None, responses={204: None})
+    @extend_schema(
+        operation_id="auth_logout_all",
+        summary="Log out everywhere",
+        description="Revokes every token of this user, this one included.",
+        request=None,
+        responses={204: OpenApiResponse(description="Every token of the user is revoked.")},
+    )
     def post(self, request: Request) -> Response:
         tokens_revoke_all(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -7,3 +7,7 @@ class PhoneAuthConfig(AppConfig):
     # "auth" is taken by django.contrib.auth.
     label = "phoneauth"
     verbose_name = _("Phone login")
+
+    def ready(self) -> None:
+        # Registers the bearer scheme with drf-spectacular.
+        from phoneref.auth import schema  # noqa: F401

@@ -2,7 +2,7 @@ from dataclasses import asdict
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -10,6 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from phoneref.core.errors import problems
+from phoneref.core.schema import problem_responses
 from phoneref.users.models import User
 from phoneref.users.selectors import Profile, profile_get, referral_list
 from phoneref.users.services import invite_code_activate
@@ -30,6 +32,17 @@ class ProfileOutputSerializer(serializers.Serializer):
     date_joined = serializers.DateTimeField()
 
 
+PROFILE_EXAMPLE = {
+    "phone": "+79161234567",
+    "invite_code": "K7M2QX",
+    "invite_link": "https://phoneref.example.com/i/K7M2QX/",
+    "activated_invite_code": "Q4W8ZN",
+    "referrals": ["+79035550102", "+79265550101"],
+    "referrals_count": 2,
+    "date_joined": "2026-11-27T10:00:00.000000Z",
+}
+
+
 def profile_data(request: Request, profile: Profile) -> dict:
     invite_link = request.build_absolute_uri(
         reverse("invite-landing", kwargs={"code": profile.invite_code})
@@ -38,7 +51,17 @@ def profile_data(request: Request, profile: Profile) -> dict:
 
 
 class ProfileApi(APIView):
-    @extend_schema(operation_id="profile_get", responses=ProfileOutputSerializer)
+    @extend_schema(
+        operation_id="profile_get",
+        summary="My profile",
+        description=(
+            "The user's phone, own invite code and link to share, the invite code they "
+            "activated (or null), and who activated theirs: the 100 most recent phones, newest "
+            "first, and the total. `GET /api/v1/profile/referrals/` pages through all of them."
+        ),
+        responses=OpenApiResponse(ProfileOutputSerializer, "The profile."),
+        examples=[OpenApiExample("Profile", value=PROFILE_EXAMPLE)],
+    )
     def get(self, request: Request) -> Response:
         return Response(profile_data(request, profile_get(user=request.user)))
 
@@ -50,8 +73,31 @@ class InviteActivateInputSerializer(serializers.Serializer):
 class InviteActivateApi(APIView):
     @extend_schema(
         operation_id="profile_activate_invite",
+        summary="Activate someone's invite code",
+        description=(
+            "Records that this user was invited by the owner of the code. Case, spaces and "
+            "dashes do not matter (`k7m-2qx` is `K7M2QX`). It works once per user, never with "
+            "the user's own code, and never when it would close a loop (the owner of the code "
+            "was invited, directly or through others, by this user). Each refusal has its own "
+            "code; after 10 refused attempts in an hour (by default) further attempts get "
+            "`429 too_many_requests` until the hour passes."
+        ),
         request=InviteActivateInputSerializer,
-        responses=ProfileOutputSerializer,
+        responses={
+            200: OpenApiResponse(ProfileOutputSerializer, "Activated: the updated profile."),
+            **problem_responses(
+                problems.INVALID_INVITE_CODE,
+                problems.INVITE_CODE_NOT_FOUND,
+                problems.INVITE_CODE_IS_OWN,
+                problems.INVITE_CODE_ALREADY_ACTIVATED,
+                problems.REFERRAL_CYCLE,
+                problems.TOO_MANY_REQUESTS,
+            ),
+        },
+        examples=[
+            OpenApiExample("Invite code", value={"invite_code": "Q4W8ZN"}, request_only=True),
+            OpenApiExample("Profile", value=PROFILE_EXAMPLE, response_only=True),
+        ],
     )
     def post(self, request: Request) -> Response:
         body = InviteActivateInputSerializer(data=request.data)
@@ -63,8 +109,10 @@ class InviteActivateApi(APIView):
 
 
 class ReferralOutputSerializer(serializers.Serializer):
-    phone = serializers.CharField()
-    activated_at = serializers.DateTimeField(source="referred_at")
+    phone = serializers.CharField(help_text="E.164 phone number of the invited user.")
+    activated_at = serializers.DateTimeField(
+        source="referred_at", help_text="When they activated this user's invite code."
+    )
 
 
 class ReferralPageOutputSerializer(serializers.Serializer):
@@ -75,8 +123,14 @@ class ReferralPageOutputSerializer(serializers.Serializer):
 
 
 class ReferralListQuerySerializer(serializers.Serializer):
-    cursor = serializers.CharField(required=False, max_length=512)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
+    cursor = serializers.CharField(
+        required=False,
+        max_length=512,
+        help_text="Opaque: take it from the `next` or `previous` link of a page.",
+    )
+    page_size = serializers.IntegerField(
+        required=False, min_value=1, max_value=100, default=20, help_text="Referrals per page."
+    )
 
 
 class ReferralPagination(CursorPagination):
@@ -102,8 +156,31 @@ class ReferralPagination(CursorPagination):
 class ReferralListApi(APIView):
     @extend_schema(
         operation_id="profile_referrals",
+        summary="Everyone who used my invite code",
+        description=(
+            "All users who activated this user's invite code, newest first, a page at a time. "
+            "Follow `next` for older ones; the pages stay consistent while new referrals arrive."
+        ),
         parameters=[ReferralListQuerySerializer],
-        responses=ReferralPageOutputSerializer,
+        responses={
+            200: OpenApiResponse(ReferralPageOutputSerializer, "A page of referrals."),
+            **problem_responses(problems.INVALID_INPUT),
+        },
+        examples=[
+            OpenApiExample(
+                "First page",
+                value={
+                    "next": "https://phoneref.example.com/api/v1/profile/referrals/"
+                    "?cursor=cD0yMDI2LTExLTI3KzEwJTNBMDAlM0EwMCUyQjAwJTNBMDA%3D&page_size=2",
+                    "previous": None,
+                    "count": 3,
+                    "results": [
+                        {"phone": "+79035550102", "activated_at": "2026-11-27T10:05:00.000000Z"},
+                        {"phone": "+79265550101", "activated_at": "2026-11-27T10:01:00.000000Z"},
+                    ],
+                },
+            )
+        ],
     )
     def get(self, request: Request) -> Response:
         # A plain dict, so that `?page_size=` is refused as the schema says, not taken for absent.
