@@ -1,19 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from phoneref.core import api_docs
 from phoneref.core import views as core_views
 
 urlpatterns = [
     path("api/v1/", include("phoneref.auth.api_urls")),
     path("api/v1/", include("phoneref.users.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path(
-        "api/docs/",
-        SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html"),
-        name="redoc",
-    ),
-    path("api/docs/swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger"),
+    path("api/docs/", api_docs.RedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/docs/swagger/", api_docs.SwaggerView.as_view(url_name="schema"), name="swagger"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),

@@ -186,5 +186,14 @@ def test_the_docs_pages_load_only_files_of_this_server(client, page):
     assert not re.search(r"https?://", "".join(links.inline), re.IGNORECASE)
 
 
+@pytest.mark.parametrize("page", ["/api/docs/", "/api/docs/swagger/"])
+def test_the_docs_pages_forbid_the_browser_any_other_host(client, page):
+    policy = client.get(page)["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["default-src"] == "'self'"
+    for sources in directives.values():
+        assert not re.search(r"https?:|\*", sources), policy
+
+
 def test_swagger_ui_asks_no_outside_validator(client):
     assert '"validatorUrl": null' in client.get("/api/docs/swagger/").content.decode()
