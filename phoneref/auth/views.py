@@ -14,17 +14,29 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from phoneref.auth.forms import CodeForm, PhoneForm
-from phoneref.auth.services import login_code_send, login_code_verify
+from phoneref.auth.services import Login, login_code_send, login_code_verify
 from phoneref.core.errors import ServiceError
+from phoneref.core.forms import service_error_text
 from phoneref.core.http import client_ip
+from phoneref.users.invite_codes import invite_code_normalize
 
 SESSION_PHONE = "login_phone"
 SESSION_DEMO_CODE = "login_demo_code"
 SESSION_RESEND_AT = "login_resend_at"
-# Set by the referral landing page, offered at sign-up.
+# Why the last "send a new code" was refused, shown once beside that button.
+SESSION_RESEND_ERROR = "login_resend_error"
+# Set by the referral landing page, offered at sign-up and on the profile.
 SESSION_INVITE_CODE = "invite_code"
+# Why the invite code given at sign-up was not activated, shown once on the profile form.
+SESSION_INVITE_ERROR = "invite_error"
+_LOGIN_KEYS = (SESSION_PHONE, SESSION_DEMO_CODE, SESSION_RESEND_AT, SESSION_RESEND_ERROR)
 
-INVITE_ACTIVATED_MESSAGE = _("Invite code activated.")
+CODE_SENT_MESSAGE = _("A new code has been sent.")
+WELCOME_NEW_MESSAGE = _("Welcome! Your account is ready.")
+WELCOME_BACK_MESSAGE = _("Welcome back!")
+INVITE_ACTIVATED_MESSAGE = _("Invite code %(code)s activated.")
+INVITE_NOT_ACTIVATED_MESSAGE = _("You are signed in, but the invite code was not activated.")
+LOGGED_OUT_MESSAGE = _("You have logged out.")
 
 
 async def _send_code(request: HttpRequest, phone: str) -> None:
@@ -36,12 +48,16 @@ async def _send_code(request: HttpRequest, phone: str) -> None:
 
 
 @never_cache
+@sensitive_post_parameters("phone")
 @require_http_methods(["GET", "POST"])
 async def login_view(request: HttpRequest) -> HttpResponse:
+    """Ask for the phone number and send a code; the gateway wait is an await, not a thread."""
     user = await request.auser()
     if user.is_authenticated:
         return redirect("profile")
-    form = PhoneForm(request.POST or None)
+    form = PhoneForm(
+        request.POST or None, initial={"phone": await request.session.aget(SESSION_PHONE)}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             await _send_code(request, form.cleaned_data["phone"])
@@ -49,10 +65,8 @@ async def login_view(request: HttpRequest) -> HttpResponse:
             form.add_service_error(error)
         else:
             return redirect("login-verify")
-    invite_code = await request.session.aget(SESSION_INVITE_CODE)
-    return await sync_to_async(render)(
-        request, "auth/login.html", {"form": form, "invite_code": invite_code}
-    )
+    context = {"form": form, "invite_code": await request.session.aget(SESSION_INVITE_CODE)}
+    return await sync_to_async(render)(request, "auth/login.html", context)
 
 
 @never_cache
@@ -64,7 +78,12 @@ async def resend_view(request: HttpRequest) -> HttpResponse:
     try:
         await _send_code(request, phone)
     except ServiceError as error:
-        await sync_to_async(messages.error)(request, error.message)
+        await request.session.aset(SESSION_RESEND_ERROR, service_error_text(error))
+        if error.retry_after:
+            resend_at = timezone.now().timestamp() + error.retry_after
+            await request.session.aset(SESSION_RESEND_AT, resend_at)
+    else:
+        messages.success(request, CODE_SENT_MESSAGE)
     return redirect("login-verify")
 
 
@@ -79,34 +98,50 @@ def verify_view(request: HttpRequest) -> HttpResponse:
         request.POST or None, initial={"invite_code": request.session.get(SESSION_INVITE_CODE)}
     )
     if request.method == "POST" and form.is_valid():
+        invite_code = form.cleaned_data["invite_code"]
         try:
             login = login_code_verify(
-                phone=phone,
-                code=form.cleaned_data["code"],
-                invite_code=form.cleaned_data["invite_code"] or None,
+                phone=phone, code=form.cleaned_data["code"], invite_code=invite_code or None
             )
         except ServiceError as error:
             form.add_service_error(error)
         else:
-            auth_login(request, login.user, backend="django.contrib.auth.backends.ModelBackend")
-            for key in (SESSION_PHONE, SESSION_DEMO_CODE, SESSION_RESEND_AT, SESSION_INVITE_CODE):
-                request.session.pop(key, None)
-            if login.invite_error is not None:
-                messages.error(request, login.invite_error.message)
-            elif form.cleaned_data["invite_code"]:
-                messages.success(request, INVITE_ACTIVATED_MESSAGE)
+            _log_in(request, login, invite_code=invite_code)
             return redirect("profile")
     resend_at = request.session.get(SESSION_RESEND_AT, 0)
+    resend_in = max(0, round(resend_at - timezone.now().timestamp()))
     context = {
         "form": form,
         "phone": phone,
         "demo_code": request.session.get(SESSION_DEMO_CODE) if settings.DEMO_MODE else None,
-        "resend_in": max(0, round(resend_at - timezone.now().timestamp())),
+        # The page counts down from here with a script; without one the text still says when.
+        "resend_in": resend_in,
+        "resend_countdown": f"{resend_in // 60}:{resend_in % 60:02d}",
+        "resend_error": request.session.pop(SESSION_RESEND_ERROR, None),
+        "code_minutes": settings.OTP_TTL_SECONDS // 60,
     }
     return render(request, "auth/verify.html", context)
+
+
+def _log_in(request: HttpRequest, login: Login, *, invite_code: str) -> None:
+    """Start the session and say what happened, the invite code's fate included."""
+    auth_login(request, login.user, backend="django.contrib.auth.backends.ModelBackend")
+    for key in _LOGIN_KEYS:
+        request.session.pop(key, None)
+    messages.success(request, WELCOME_NEW_MESSAGE if login.is_new_user else WELCOME_BACK_MESSAGE)
+    if login.invite_error is not None:
+        # The profile shows the code again in its form, with the reason beside it.
+        request.session[SESSION_INVITE_CODE] = invite_code
+        request.session[SESSION_INVITE_ERROR] = service_error_text(login.invite_error)
+        messages.warning(request, INVITE_NOT_ACTIVATED_MESSAGE)
+    elif invite_code:
+        request.session.pop(SESSION_INVITE_CODE, None)
+        activated = invite_code_normalize(invite_code)
+        messages.success(request, INVITE_ACTIVATED_MESSAGE % {"code": activated})
 
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     auth_logout(request)
+    messages.info(request, LOGGED_OUT_MESSAGE)
     return redirect("login")

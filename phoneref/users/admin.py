@@ -82,5 +82,6 @@ class UserAdmin(DjangoUserAdmin):
             except ServiceError as exc:
                 self.message_user(request, f"{user}: {exc.message}", messages.ERROR)
             else:
-                self.message_user(request, f"{user}: {_('activated')}", messages.SUCCESS)
+                activated = _("%(user)s: invite code activated.") % {"user": user}
+                self.message_user(request, activated, messages.SUCCESS)
         return None

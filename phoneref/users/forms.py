@@ -2,11 +2,18 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from phoneref.core.forms import ServiceErrorFormMixin
+from phoneref.users.invite_codes import MAX_INPUT_LENGTH
 
 
 class InviteActivateForm(ServiceErrorFormMixin, forms.Form):
+    # The activation limit concerns this one field, so its refusal is shown beside it.
+    service_error_field = "invite_code"
+
     invite_code = forms.CharField(
         label=_("Invite code"),
-        max_length=32,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+        help_text=_("Six letters and digits, for example K7M2QX."),
+        max_length=MAX_INPUT_LENGTH,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
     )

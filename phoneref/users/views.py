@@ -3,23 +3,31 @@
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from phoneref.auth.views import INVITE_ACTIVATED_MESSAGE, SESSION_INVITE_CODE
+from phoneref.auth.forms import PhoneForm
+from phoneref.auth.views import (
+    INVITE_ACTIVATED_MESSAGE,
+    SESSION_INVITE_CODE,
+    SESSION_INVITE_ERROR,
+)
 from phoneref.core.errors import ServiceError
 from phoneref.users.forms import InviteActivateForm
 from phoneref.users.invite_codes import invite_code_normalize
-from phoneref.users.selectors import profile_get, referral_list
+from phoneref.users.referral_pages import referral_page
+from phoneref.users.selectors import profile_get
 from phoneref.users.services import invite_code_activate
 
 REFERRALS_PER_PAGE = 20
+QR_TITLE = _("QR code of your invite link")
 
 
+@never_cache
 @require_GET
 def home_view(request: HttpRequest) -> HttpResponse:
     return redirect("profile" if request.user.is_authenticated else "login")
@@ -30,33 +38,53 @@ def home_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def profile_view(request: HttpRequest) -> HttpResponse:
     user = request.user
-    form = InviteActivateForm(
-        request.POST or None, initial={"invite_code": request.session.get(SESSION_INVITE_CODE)}
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            invite_code_activate(user=user, invite_code=form.cleaned_data["invite_code"])
-        except ServiceError as error:
-            form.add_service_error(error)
-        else:
-            request.session.pop(SESSION_INVITE_CODE, None)
-            messages.success(request, INVITE_ACTIVATED_MESSAGE)
-            return redirect("profile")
+    if request.method == "POST":
+        form = InviteActivateForm(request.POST)
+        if form.is_valid():
+            try:
+                invite_code_activate(user=user, invite_code=form.cleaned_data["invite_code"])
+            except ServiceError as error:
+                form.add_service_error(error)
+            else:
+                request.session.pop(SESSION_INVITE_CODE, None)
+                code = invite_code_normalize(form.cleaned_data["invite_code"])
+                messages.success(request, INVITE_ACTIVATED_MESSAGE % {"code": code})
+                return redirect("profile")
+    else:
+        form = _pending_invite_form(request)
     profile = profile_get(user=user)
     invite_link = request.build_absolute_uri(
         reverse("invite-landing", kwargs={"code": profile.invite_code})
     )
-    referrals = Paginator(referral_list(user=user), REFERRALS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    qr = segno.make(invite_link, error="m")
     context = {
         "profile": profile,
         "form": form,
         "invite_link": invite_link,
-        "qr_svg": segno.make(invite_link, error="m").svg_inline(scale=4, dark="#1f2933"),
-        "referrals": referrals,
+        "qr_svg": qr.svg_inline(scale=1, border=2, omitsize=True, title=str(QR_TITLE)),
+        "page": referral_page(
+            user=user,
+            size=REFERRALS_PER_PAGE,
+            older_than=request.GET.get("older"),
+            newer_than=request.GET.get("newer"),
+        ),
     }
     return render(request, "users/profile.html", context)
+
+
+def _pending_invite_form(request: HttpRequest) -> InviteActivateForm:
+    """The activation form, filled with the code from a referral link or from sign-up.
+
+    When that code was refused at sign-up, the form shows it with the reason beside it: a
+    bound form, since only a bound form carries errors.
+    """
+    invite_error = request.session.pop(SESSION_INVITE_ERROR, None)
+    if invite_error is None:
+        return InviteActivateForm(initial={"invite_code": request.session.get(SESSION_INVITE_CODE)})
+    form = InviteActivateForm({"invite_code": request.session.pop(SESSION_INVITE_CODE, "")})
+    form.is_valid()
+    form.add_error("invite_code", invite_error)
+    return form
 
 
 @never_cache
@@ -64,7 +92,19 @@ def profile_view(request: HttpRequest) -> HttpResponse:
 def invite_landing_view(request: HttpRequest, code: str) -> HttpResponse:
     """A shared referral link: remember the code and offer it at sign-up or on the profile."""
     try:
-        request.session[SESSION_INVITE_CODE] = invite_code_normalize(code)
-    except ServiceError as error:
-        messages.error(request, error.message)
-    return redirect("profile" if request.user.is_authenticated else "login")
+        invite_code = invite_code_normalize(code)
+    except ServiceError:
+        return render(request, "users/invite_landing.html", {"broken_link": True}, status=404)
+    user = request.user
+    context: dict = {"invite_code": invite_code}
+    if not user.is_authenticated:
+        request.session[SESSION_INVITE_CODE] = invite_code
+        context["phone_form"] = PhoneForm()
+    elif invite_code == user.invite_code:
+        context["own_code"] = True
+    elif user.referred_by_id is not None:
+        context["activated_code"] = user.referred_by.invite_code
+    else:
+        request.session[SESSION_INVITE_CODE] = invite_code
+        context["activate_form"] = InviteActivateForm(initial={"invite_code": invite_code})
+    return render(request, "users/invite_landing.html", context)
