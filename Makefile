@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run serve test test-suites lint unit test-postman test-schemathesis lock messages clean
+.PHONY: run serve test test-suites lint unit test-e2e test-postman test-schemathesis lock messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,7 @@ run: $(VENV)/.base messages
 test: $(VENV)/.dev
 	scripts/with-postgres $(MAKE) --no-print-directory test-suites
 
-test-suites: lint unit test-postman test-schemathesis
+test-suites: lint unit test-e2e test-postman test-schemathesis
 
 lint:
 	$(BIN)/ruff check .
@@ -50,6 +50,10 @@ lint:
 
 unit: messages
 	$(BIN)/pytest -q --ignore=e2e
+
+## test-e2e: the web pages in a real browser (Playwright driving the system's Chromium)
+test-e2e: messages
+	$(BIN)/pytest -q e2e
 
 # The API suites run against a live server (scripts/with-server, on a throwaway PostgreSQL unless
 # DATABASE_URL is set) served as in production (DEBUG off) but in demo mode, so clients read
