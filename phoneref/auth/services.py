@@ -144,12 +144,12 @@ def login_code_verify(
             login.code_failed_attempts += 1
             login.failure_log = log_append(login.failure_log, now=ts, windows=_failure_windows())
             login.save(update_fields=["code_failed_attempts", "failure_log"])
-            # Whichever runs out first: this code's tries or the phone's daily failures.
-            attempts_left = min(
-                settings.OTP_MAX_ATTEMPTS - login.code_failed_attempts,
-                settings.OTP_FAILURES_PER_DAY
-                - len(events_within(login.failure_log, now=ts, seconds=DAY)),
-            )
+            # Whichever runs out first: this code's tries or the phone's daily failures (when
+            # that limit is on; 0 switches it off).
+            attempts_left = settings.OTP_MAX_ATTEMPTS - login.code_failed_attempts
+            if settings.OTP_FAILURES_PER_DAY > 0:
+                daily_failures = len(events_within(login.failure_log, now=ts, seconds=DAY))
+                attempts_left = min(attempts_left, settings.OTP_FAILURES_PER_DAY - daily_failures)
             wrong_code = ServiceError(
                 problems.INVALID_CODE, field="code", extra={"attempts_left": attempts_left}
             )

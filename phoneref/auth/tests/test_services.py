@@ -236,6 +236,13 @@ def test_attempts_left_counts_down_the_phone_s_daily_failures_too(clock):
     refused(lambda: login_code_verify(phone=PHONE, code=wrong(code)), "too_many_attempts")
 
 
+def test_attempts_left_never_goes_negative_when_the_daily_limit_is_off(clock, settings):
+    settings.OTP_FAILURES_PER_DAY = 0
+    code = request_code()
+    error = refused(lambda: login_code_verify(phone=PHONE, code=wrong(code)), "invalid_code")
+    assert error.extra == {"attempts_left": 4}
+
+
 def test_a_resend_does_not_reset_the_failure_count(clock, settings):
     settings.OTP_FAILURES_PER_DAY = 12
     code = request_code()
