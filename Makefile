@@ -57,8 +57,9 @@ test-e2e: messages
 
 # The API suites run against a live server (scripts/with-server, on a throwaway PostgreSQL unless
 # DATABASE_URL is set) served as in production (DEBUG off) but in demo mode, so clients read
-# the code from the response, and with no simulated SMS delay.
-LIVE_SERVER = DEBUG=0 DEMO_MODE=1 OTP_DELAY_MIN=0 OTP_DELAY_MAX=0 \
+# the code from the response, with no simulated SMS delay, and over plain HTTP on loopback
+# (where production has TLS in front).
+LIVE_SERVER = DEBUG=0 DEMO_MODE=1 OTP_DELAY_MIN=0 OTP_DELAY_MAX=0 SECURE_SSL_REDIRECT=0 \
 	SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	scripts/with-postgres scripts/with-server
 

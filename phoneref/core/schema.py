@@ -49,8 +49,12 @@ class ProblemResponse(OpenApiResponse):
 
 
 def problem_responses(*raised: Problem) -> dict[tuple[int, str], ProblemResponse]:
-    """The `responses` entries for problems a view's services raise, for `@extend_schema`."""
-    return {(problem.status, PROBLEM_CONTENT_TYPE): ProblemResponse(raised) for problem in raised}
+    """The `responses` entries for problems a view's services raise, for `@extend_schema`.
+
+    Each status gets a placeholder that carries the whole list; `ApiAutoSchema` replaces them.
+    """
+    placeholder = ProblemResponse(raised)
+    return {(problem.status, PROBLEM_CONTENT_TYPE): placeholder for problem in raised}
 
 
 # The input each problem concerns, so its example shows `errors` as a real response does.
@@ -92,12 +96,12 @@ class ApiAutoSchema(AutoSchema):
         if operation is None:
             return None
         declared = self.get_response_serializers()
-        raised = [
-            problem
+        placeholders = [
+            response
             for response in (declared.values() if isinstance(declared, dict) else [])
             if isinstance(response, ProblemResponse)
-            for problem in response.raised
         ]
+        raised = [problem for response in placeholders[:1] for problem in response.raised]
         responses = {**operation["responses"], **self._problem_responses(raised)}
         operation["responses"] = dict(sorted(responses.items()))
         return operation
