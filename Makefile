@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run serve test test-suites lint unit test-e2e test-postman test-schemathesis lock messages clean
+.PHONY: run serve bench test test-suites lint unit test-e2e test-postman test-schemathesis lock messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ run: $(VENV)/.base messages
 	DEBUG=$${DEBUG:-1} DEMO_MODE=$${DEMO_MODE:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} DEMO_MODE=$${DEMO_MODE:-1} $(BIN)/uvicorn config.asgi:application \
 		--host $(HOST) --port $(PORT) --no-access-log
+
+## serve: the production profile (DEBUG off, gunicorn + uvicorn workers); see scripts/start
+serve: $(VENV)/.base messages
+	scripts/start
 
 ## test: every suite on a throwaway PostgreSQL (or on DATABASE_URL when set)
 test: $(VENV)/.dev
@@ -78,6 +82,11 @@ test-postman: $(VENV)/.dev postman/node_modules/.package-lock.json
 test-schemathesis: $(VENV)/.dev
 	OTP_IP_SENDS_PER_HOUR=0 $(LIVE_SERVER) sh -c '$(BIN)/st --config-file fuzz/schemathesis.toml \
 		run --checks all "$$BASE_URL/api/schema/?format=json"'
+
+## bench: the load benchmark of the production profile, on its own throwaway PostgreSQL;
+## prints a table and writes it to docs/benchmarks.md
+bench: $(VENV)/.base messages
+	env -u DATABASE_URL scripts/with-postgres $(BIN)/python -m bench.run
 
 ## lock: re-pin requirements/*.txt from pyproject.toml (needs uv)
 lock:

@@ -1,4 +1,5 @@
-from adrf.views import APIView as AsyncAPIView
+from functools import partial
+
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -8,7 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from phoneref.auth.services import (
-    login_code_send,
+    login_code_deliver,
+    login_code_request,
     login_code_verify,
     token_issue,
     token_revoke,
@@ -18,6 +20,7 @@ from phoneref.core.errors import problems
 from phoneref.core.exceptions import problem_body
 from phoneref.core.http import client_ip
 from phoneref.core.schema import ProblemSerializer, problem_responses
+from phoneref.core.serving import respond_after
 from phoneref.users.api import PROFILE_EXAMPLE, ProfileOutputSerializer, profile_data
 from phoneref.users.selectors import profile_get
 
@@ -33,7 +36,7 @@ class CodeRequestOutputSerializer(serializers.Serializer):
     code = serializers.CharField(required=False, help_text="The code itself, in demo mode only.")
 
 
-class CodeRequestApi(AsyncAPIView):
+class CodeRequestApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
@@ -65,16 +68,16 @@ class CodeRequestApi(AsyncAPIView):
             ),
         ],
     )
-    async def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> Response:
         body = CodeRequestInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        sent = await login_code_send(
-            phone=body.validated_data["phone"], client_ip=client_ip(request)
-        )
+        sent = login_code_request(phone=body.validated_data["phone"], client_ip=client_ip(request))
         data = {"phone": sent.phone, "expires_in": sent.expires_in, "resend_in": sent.resend_in}
         if settings.DEMO_MODE:
             data["code"] = sent.code
-        return Response(data)
+        # The answer waits for the gateway, but as an await on the server's event loop: this
+        # thread and its database connection are free for the 1-2 s (phoneref.core.serving).
+        return respond_after(request, Response(data), partial(login_code_deliver, sent))
 
 
 class CodeVerifyInputSerializer(serializers.Serializer):

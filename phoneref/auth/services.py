@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +17,7 @@ from phoneref.auth.codes import (
 )
 from phoneref.auth.models import ClientAddress, PhoneLogin
 from phoneref.auth.sms import get_sms_backend
+from phoneref.core.db import call_and_release_connection
 from phoneref.core.errors import ServiceError, problems
 from phoneref.core.phones import phone_to_e164
 from phoneref.core.rate_limits import Window, events_within, log_append, seconds_until_allowed
@@ -99,10 +99,17 @@ def _client_address_record(*, ip: str, now: float) -> None:
     address.save(update_fields=["send_log"])
 
 
-async def login_code_send(*, phone: str, client_ip: str) -> CodeRequest:
-    """Request a code and deliver it. The gateway wait is an await: it holds no thread."""
-    request = await sync_to_async(login_code_request)(phone=phone, client_ip=client_ip)
+async def login_code_deliver(request: CodeRequest) -> None:
+    """Hand the code to the SMS backend; the gateway wait is an await: it holds no thread."""
     await get_sms_backend().send_login_code(phone=request.phone, code=request.code)
+
+
+async def login_code_send(*, phone: str, client_ip: str) -> CodeRequest:
+    """Request a code and deliver it, from async code (the web pages)."""
+    request = await call_and_release_connection(
+        login_code_request, phone=phone, client_ip=client_ip
+    )
+    await login_code_deliver(request)
     return request
 
 

@@ -1,4 +1,6 @@
-from django.db import connection
+import sys
+
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -40,6 +42,12 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this while handling the exception, from any view or middleware (sessions,
+    # authentication): a database that is away is the client's cue to retry, not our bug.
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        response = _error(request, problems.SERVICE_UNAVAILABLE)
+        response["Retry-After"] = "5"
+        return response
     return _error(request, problems.SERVER_ERROR)
 
 

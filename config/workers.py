@@ -1,0 +1,14 @@
+"""The gunicorn worker that `make serve` runs: uvicorn, with proxy headers left to Django."""
+
+from uvicorn_worker import UvicornWorker
+
+
+class Worker(UvicornWorker):
+    CONFIG_KWARGS = {
+        **UvicornWorker.CONFIG_KWARGS,
+        # Django decides which proxies to trust (TRUSTED_PROXY_HOPS, SECURE_PROXY_SSL_HEADER);
+        # uvicorn would otherwise take X-Forwarded-For from any peer on 127.0.0.1.
+        "proxy_headers": False,
+        "server_header": False,
+        "lifespan": "on",
+    }

@@ -1,0 +1,62 @@
+"""Log records that carry the request id, printed as text or as one JSON object per line."""
+
+import json
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+
+from django.db import InterfaceError, OperationalError
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# An id from our proxy is kept (it ties our lines to the proxy's); anything else is replaced.
+_INCOMING_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+# The id of the request being served, in its task or thread; "-" outside requests.
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+def request_id_from(incoming: str) -> str:
+    return incoming if _INCOMING_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
+# Attributes every LogRecord has; anything else was passed as `extra=` and is worth printing.
+_STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+class DatabaseUnavailableFilter(logging.Filter):
+    """A request refused because the database is away is one line, not a traceback each.
+
+    Such requests answer 503 (the exception handler, `server_error`); the traceback says
+    nothing the message does not, and an outage would bury the log in them.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], OperationalError | InterfaceError):
+            record.msg = f"{record.msg} (database unavailable: %s)"
+            record.args = (*record.args, type(record.exc_info[1]).__name__)
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(
+            (key, value) for key, value in vars(record).items() if key not in _STANDARD_ATTRS
+        )
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
