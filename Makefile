@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run serve bench test test-suites lint unit test-e2e test-postman test-schemathesis lock messages clean
+.PHONY: run serve bench test test-suites lint unit test-e2e test-postman test-schemathesis test-live lock messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +45,7 @@ serve: $(VENV)/.base messages
 test: $(VENV)/.dev
 	scripts/with-postgres $(MAKE) --no-print-directory test-suites
 
-test-suites: lint unit test-e2e test-postman test-schemathesis
+test-suites: lint unit test-e2e test-postman test-schemathesis test-live
 
 lint:
 	$(BIN)/ruff check .
@@ -53,7 +53,7 @@ lint:
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings_test
 
 unit: messages
-	$(BIN)/pytest -q --ignore=e2e
+	$(BIN)/pytest -q --ignore=e2e --ignore=live
 
 ## test-e2e: the web pages in a real browser (Playwright driving the system's Chromium)
 test-e2e: messages
@@ -82,6 +82,11 @@ test-postman: $(VENV)/.dev postman/node_modules/.package-lock.json
 test-schemathesis: $(VENV)/.dev
 	OTP_IP_SENDS_PER_HOUR=0 $(LIVE_SERVER) sh -c '$(BIN)/st --config-file fuzz/schemathesis.toml \
 		run --checks all "$$BASE_URL/api/schema/?format=json"'
+
+## test-live: the production profile (scripts/start) on a PostgreSQL of its own, which the
+## outage test stops and starts: check --deploy, pages, API, limits, a database outage
+test-live: $(VENV)/.dev messages
+	env -u DATABASE_URL scripts/with-postgres $(BIN)/pytest -q -p no:randomly live
 
 ## bench: the load benchmark of the production profile, on its own throwaway PostgreSQL;
 ## prints a table and writes it to docs/benchmarks.md

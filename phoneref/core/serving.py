@@ -23,6 +23,7 @@ gateway wait included) and the id that RequestIdMiddleware echoes in X-Request-I
 """
 
 import asyncio
+import contextvars
 import io
 import json
 import logging
@@ -137,7 +138,8 @@ class ViewKindRouter:
     async def _run_wsgi(self, scope: Scope, body: bytes, send: Send) -> None:
         loop = asyncio.get_running_loop()
         call = _WsgiCall(self.wsgi_app, wsgi_environ(scope, body), loop, send)
-        await loop.run_in_executor(self.executor, call.run)
+        # In a copy of this task's context, so log lines in the thread carry the request id.
+        await loop.run_in_executor(self.executor, contextvars.copy_context().run, call.run)
         await call.finish()
 
 

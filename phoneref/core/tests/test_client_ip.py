@@ -1,0 +1,52 @@
+"""The per-IP send limit counts the address that really connected, whatever headers say."""
+
+import pytest
+
+URL = "/api/v1/auth/request-code/"
+PROXY = "10.0.0.5"
+
+
+@pytest.fixture(autouse=True)
+def two_sends_per_ip(settings):
+    settings.OTP_IP_SENDS_PER_HOUR = 2
+
+
+def request_code(api_client, n: int, *, remote: str, forwarded: str | None = None):
+    headers = {"REMOTE_ADDR": remote}
+    if forwarded is not None:
+        headers["HTTP_X_FORWARDED_FOR"] = forwarded
+    return api_client.post(URL, {"phone": f"+7916555000{n}"}, format="json", **headers)
+
+
+@pytest.mark.django_db
+def test_a_spoofed_forwarded_for_does_not_dodge_the_limit_without_a_trusted_proxy(
+    api_client, settings
+):
+    settings.TRUSTED_PROXY_HOPS = 0
+    statuses = [
+        request_code(api_client, n, remote="203.0.113.7", forwarded=f"198.51.100.{n}").status_code
+        for n in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+
+
+@pytest.mark.django_db
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(api_client, settings):
+    settings.TRUSTED_PROXY_HOPS = 1
+    first = [request_code(api_client, n, remote=PROXY, forwarded="198.51.100.1") for n in range(3)]
+    other = request_code(api_client, 3, remote=PROXY, forwarded="198.51.100.2")
+    assert [r.status_code for r in first] == [200, 200, 429]
+    assert other.status_code == 200
+
+
+@pytest.mark.django_db
+def test_behind_a_trusted_proxy_addresses_the_client_prepends_are_ignored(api_client, settings):
+    # The proxy appends the address it saw; whatever the client wrote comes before it.
+    settings.TRUSTED_PROXY_HOPS = 1
+    statuses = [
+        request_code(
+            api_client, n, remote=PROXY, forwarded=f"192.0.2.{n}, 198.51.100.9"
+        ).status_code
+        for n in range(3)
+    ]
+    assert statuses == [200, 200, 429]
