@@ -1,0 +1,350 @@
+"""`make bench`: the production profile under load, on this machine, against its own database.
+
+Seeds the data, starts `scripts/start` on a free loopback port, runs six measurements with
+bench.loadgen, prints a Markdown table with the machine it ran on and writes the same into
+docs/benchmarks.md. Needs DATABASE_URL of a throwaway PostgreSQL (`make bench` provides one).
+"""
+
+import asyncio
+import datetime
+import json
+import os
+import platform
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvloop
+
+from bench.loadgen import Request, Result, burst, closed_loop
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "docs" / "benchmarks.md"
+HOST = "127.0.0.1"
+# Seconds of each closed-loop run; the whole bench takes about two minutes plus seeding.
+RUN_SECONDS = 5.0
+BURST_SIZE = 1000
+CONNECTIONS = 50
+SERVER_START_TIMEOUT = 90
+
+
+@dataclass
+class Row:
+    metric: str
+    value: str
+    target: str
+    passed: bool
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _server_env(port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DEBUG="0",
+        DEMO_MODE="0",
+        SECRET_KEY=env["SECRET_KEY"],
+        ALLOWED_HOSTS=HOST,
+        HOST=HOST,
+        PORT=str(port),
+        # Plain HTTP on the loopback: there is no TLS proxy in front here.
+        SECURE_SSL_REDIRECT="0",
+        OTP_IP_SENDS_PER_HOUR="0",
+    )
+    return env
+
+
+def _start_server(port: int, log_path: Path) -> subprocess.Popen:
+    log = log_path.open("wb")
+    server = subprocess.Popen(
+        [str(ROOT / "scripts" / "start")],
+        cwd=ROOT,
+        env=_server_env(port),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"bench: the server exited; see {log_path}")
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/readyz", timeout=2):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    _stop_server(server)
+    raise SystemExit(f"bench: the server did not become ready; see {log_path}")
+
+
+def _stop_server(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def _process_group(pgid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid:
+                pids.append(int(entry.name))
+    return pids
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _phones(count: int) -> list[str]:
+    # Fresh numbers each run, so no resend cooldown from an earlier burst applies.
+    start = random.randrange(1_000_000, 8_000_000)
+    return [f"+7999{start + i:07d}" for i in range(count)]
+
+
+def _code_requests(phones: list[str]) -> list[Request]:
+    return [
+        Request(
+            "POST",
+            "/api/v1/auth/request-code/",
+            {"Content-Type": "application/json"},
+            json.dumps({"phone": phone}).encode(),
+        )
+        for phone in phones
+    ]
+
+
+def _get(path: str, token: str | None = None) -> Request:
+    return Request("GET", path, {"Authorization": f"Bearer {token}"} if token else {})
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def _statuses(result: Result) -> str:
+    answered = ", ".join(f"{n}x{status}" for status, n in sorted(result.statuses.items()))
+    failed = ", ".join(f"{n}x{name}" for name, n in sorted(result.errors.items()))
+    return "; ".join(part for part in (answered, failed) if part)
+
+
+async def _measure(port: int, seeded) -> list[Row]:
+    from bench.seed import ACTIVATORS, referral_counts
+
+    rows: list[Row] = []
+    target = {"host": HOST, "port": port}
+    profile = [_get("/api/v1/profile/", seeded.small_token)]
+
+    await closed_loop(**target, requests=[*profile, _get("/readyz")], connections=10, duration=2)
+
+    readyz = await closed_loop(
+        **target, requests=[_get("/readyz")], connections=CONNECTIONS, duration=RUN_SECONDS
+    )
+    solo = await closed_loop(
+        **target, requests=profile, connections=CONNECTIONS, duration=RUN_SECONDS
+    )
+
+    crowd, _ = await burst(**target, requests=_code_requests(_phones(BURST_SIZE)))
+    all_ok = crowd.statuses.get(200, 0) == BURST_SIZE
+    rows.append(
+        Row(
+            f"1. Burst: {BURST_SIZE} concurrent request-code, all 200",
+            _statuses(crowd),
+            f"{BURST_SIZE}x200",
+            all_ok,
+        )
+    )
+    p99 = crowd.percentile(99)
+    rows.append(Row("1. Burst: p99 latency", _ms(p99), "≤ 2500 ms", p99 <= 2.5))
+    rows.append(Row("1. Burst: wall time", f"{crowd.wall:.2f} s", "≤ 3.00 s", crowd.wall <= 3.0))
+
+    ratio = solo.rps / readyz.rps
+    rows.append(
+        Row(
+            f"2. Profile: req/s at {CONNECTIONS} connections (vs /readyz)",
+            f"{solo.rps:.0f} vs {readyz.rps:.0f} = {ratio:.2f}x",
+            "≥ 0.60x",
+            ratio >= 0.6 and not solo.errors and set(solo.statuses) == {200},
+        )
+    )
+    p99 = solo.percentile(99)
+    rows.append(Row("2. Profile: p99 latency", _ms(p99), "≤ 150 ms", p99 <= 0.15))
+
+    # Isolation: the profile under the same load while a burst is in flight.
+    loop_task = asyncio.create_task(
+        closed_loop(**target, requests=profile, connections=CONNECTIONS, duration=RUN_SECONDS)
+    )
+    await asyncio.sleep(1.0)
+    crowd2, _ = await burst(**target, requests=_code_requests(_phones(BURST_SIZE)))
+    during = await loop_task
+    share = during.rps_between(crowd2.started, crowd2.finished) / solo.rps
+    rows.append(
+        Row(
+            "3. Isolation: profile req/s during a burst (vs solo)",
+            f"{during.rps_between(crowd2.started, crowd2.finished):.0f} = {share:.0%}"
+            f" (burst: {_statuses(crowd2)}, {crowd2.wall:.2f} s)",
+            "≥ 50%",
+            share >= 0.5 and crowd2.statuses.get(200, 0) == BURST_SIZE,
+        )
+    )
+
+    # Scale: the same reads for a user with a million referrals and one with ten.
+    scale = {}
+    for name, token in (("big", seeded.big_token), ("small", seeded.small_token)):
+        for what, path in (("profile", "/api/v1/profile/"), ("page", "/api/v1/profile/referrals/")):
+            result = await closed_loop(
+                **target, requests=[_get(path, token)], connections=10, duration=3
+            )
+            scale[name, what] = result
+    for what, label in (("profile", "profile"), ("page", "first referrals page")):
+        big, small = scale["big", what].percentile(50), scale["small", what].percentile(50)
+        rows.append(
+            Row(
+                f"4. Scale: {label} p50, 1,000,000 vs 10 referrals",
+                f"{_ms(big)} vs {_ms(small)} = {big / small:.2f}x",
+                "≤ 1.50x",
+                big / small <= 1.5 and set(scale["big", what].statuses) == {200},
+            )
+        )
+
+    # Contention: everyone activates the same code at once.
+    activations, _ = await burst(
+        **target,
+        requests=[
+            Request(
+                "POST",
+                "/api/v1/profile/activate-invite/",
+                {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+                json.dumps({"invite_code": seeded.hub_code}).encode(),
+            )
+            for token in seeded.activator_tokens
+        ],
+    )
+    counted, rows_referring = await asyncio.to_thread(referral_counts, seeded.hub_id)
+    rows.append(
+        Row(
+            f"5. Contention: {ACTIVATORS} users activate one code at once",
+            f"{_statuses(activations)}; count {counted}, rows {rows_referring};"
+            f" {activations.wall:.2f} s",
+            f"{ACTIVATORS}x200, count exact, ≤ 2.00 s",
+            activations.statuses.get(200, 0) == ACTIVATORS
+            and counted == rows_referring == ACTIVATORS
+            and activations.wall <= 2.0,
+        )
+    )
+    return rows
+
+
+def _load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _machine_line(pg_version: str, load_before: str) -> str:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.machine(),
+    )
+    return (
+        f"{os.cpu_count()} cores ({model}); load average {load_before} before the run,"
+        f" {_load()} after it (the run itself keeps about two cores busy); Python"
+        f" {platform.python_version()}, {pg_version}; load generator on the same machine"
+    )
+
+
+def _table(rows: list[Row]) -> str:
+    lines = ["| metric | value | target | result |", "|---|---|---|---|"]
+    lines += [
+        f"| {r.metric} | {r.value} | {r.target} | {'pass' if r.passed else 'FAIL'} |" for r in rows
+    ]
+    return "\n".join(lines)
+
+
+def _write_report(text: str) -> None:
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    current = REPORT.read_text() if REPORT.exists() else f"# Benchmarks\n\n{start}\n{end}\n"
+    head, rest = current.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    REPORT.write_text(f"{head}{start}\n{text}\n{end}{tail}")
+
+
+def main() -> int:
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        print("bench: needs DATABASE_URL of a throwaway PostgreSQL (run `make bench`)")
+        return 2
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["DEBUG"] = "0"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench.seed import seed
+
+    load_before = _load()
+    call_command("migrate_exclusive", verbosity=0)
+    started = time.monotonic()
+    print("bench: seeding 1,000,000 referrals ...", flush=True)
+    seeded = seed()
+    print(f"bench: seeded in {time.monotonic() - started:.0f} s", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg_version = f"PostgreSQL {cursor.fetchone()[0]}"
+    connection.close()
+
+    port = _free_port()
+    log_path = Path(tempfile.mkdtemp(prefix="phoneref-bench.")) / "server.log"
+    server = _start_server(port, log_path)
+    try:
+        rows = uvloop.run(asyncio.wait_for(_measure(port, seeded), timeout=600))
+        pids = _process_group(server.pid)
+        peaks = {pid: _peak_rss_mb(pid) for pid in pids}
+    finally:
+        _stop_server(server)
+    rows.append(
+        Row(
+            "6. Memory: peak RSS per server process",
+            ", ".join(f"{mb:.0f} MB" for mb in sorted(peaks.values(), reverse=True)),
+            "≤ 150 MB each",
+            bool(peaks) and max(peaks.values()) <= 150,
+        )
+    )
+    machine = _machine_line(pg_version, load_before)
+    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = f"Last run: {date}. Machine: {machine}.\n\n{_table(rows)}"
+    print()
+    print(text)
+    _write_report(text)
+    print(f"\nbench: written to {REPORT.relative_to(ROOT)}; server log: {log_path}")
+    return 0 if all(r.passed for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
