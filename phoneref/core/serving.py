@@ -6,13 +6,14 @@ fraction of what the same code serves under a threaded WSGI server. Under WSGI, 
 code request's 1-2 s gateway wait would hold a thread for its whole length. So one ASGI
 application routes by the kind of view the path resolves to:
 
-- an async view (the code request) runs on Django's ASGI handler: its wait is an `await`;
+- an async view (the web pages that send a code) runs on Django's ASGI handler, where its
+  wait is an `await`;
 - every other request makes exactly one hop into a fixed pool of threads, where Django's WSGI
   handler runs it start to finish, as under a threaded WSGI server.
 
-A sync view may still wait for something asynchronous before its answer goes out: the code
-request does its database work in its thread like any view, and hands the gateway call to
-`respond_after`; the router awaits it on the event loop once the thread and its database
+A sync view may still wait for something asynchronous before its answer goes out: the API's
+code request does its database work in its thread like any view, and hands the gateway call
+to `respond_after`; the router awaits it on the event loop once the thread and its database
 connection are free, then sends the response. Django's ASGI handler costs several times what
 the WSGI one does per request (a thread per request, a hop per middleware step), which a crowd
 of a thousand code requests would pay a thousand times.
@@ -278,6 +279,7 @@ class _WsgiCall:
         self.send = send
         self.start: Message | None = None
         self.buffered: list[bytes] = []
+        self.buffered_size = 0
         self.streaming = False
         self.wait: Callable[[], Awaitable[None]] | None = None
 
@@ -307,7 +309,8 @@ class _WsgiCall:
             return
         if not self.streaming:
             self.buffered.append(chunk)
-            if sum(map(len, self.buffered)) <= _BUFFERED_BODY_LIMIT:
+            self.buffered_size += len(chunk)
+            if self.buffered_size <= _BUFFERED_BODY_LIMIT:
                 return
             self.streaming = True
             self._send_from_thread(self.start)
