@@ -1,0 +1,63 @@
+"""Log lines: request ids, JSON output, one line per request refused for a database outage."""
+
+import json
+import logging
+import sys
+
+from django.db import OperationalError
+
+from phoneref.core.logs import DatabaseUnavailableFilter, JsonFormatter, request_id_var
+
+
+def record(msg: str, *args, exc: BaseException | None = None, **extra) -> logging.LogRecord:
+    exc_info = (type(exc), exc, exc.__traceback__) if exc else None
+    made = logging.LogRecord("phoneref.test", logging.INFO, __file__, 1, msg, args, exc_info)
+    made.__dict__.update(extra)
+    return made
+
+
+def test_every_response_carries_a_request_id(client):
+    assert len(client.get("/healthz")["X-Request-ID"]) == 32
+
+
+def test_the_id_a_proxy_sent_is_kept_and_a_malformed_one_replaced(client):
+    kept = client.get("/healthz", headers={"X-Request-ID": "edge-4f1c2a9e"})
+    replaced = client.get("/healthz", headers={"X-Request-ID": "no spaces allowed here"})
+    assert kept["X-Request-ID"] == "edge-4f1c2a9e"
+    assert replaced["X-Request-ID"] != "no spaces allowed here"
+
+
+def test_json_lines_hold_the_message_and_the_extra_fields():
+    token = request_id_var.set("abc12345")
+    try:
+        line = JsonFormatter().format(
+            record("%s %s", "GET", "/healthz", status=200, duration_ms=1.5)
+        )
+    finally:
+        request_id_var.reset(token)
+    entry = json.loads(line)
+    assert entry["message"] == "GET /healthz"
+    assert entry["status"] == 200
+    assert entry["duration_ms"] == 1.5
+    assert entry["level"] == "INFO"
+
+
+def test_a_database_outage_is_one_line_without_a_traceback():
+    try:
+        raise OperationalError("connection refused")
+    except OperationalError:
+        refused = record("%s: %s", "Service Unavailable", "/readyz", exc=sys.exc_info()[1])
+    assert DatabaseUnavailableFilter().filter(refused)
+    assert refused.exc_info is None
+    assert refused.getMessage() == (
+        "Service Unavailable: /readyz (database unavailable: OperationalError)"
+    )
+
+
+def test_other_errors_keep_their_traceback():
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        failed = record("%s: %s", "Internal Server Error", "/x", exc=sys.exc_info()[1])
+    assert DatabaseUnavailableFilter().filter(failed)
+    assert failed.exc_info is not None
