@@ -17,8 +17,11 @@ def test_migrate_waits_while_another_process_holds_the_migration_lock():
     finished = threading.Event()
 
     def migrate() -> None:
-        call_command("migrate_exclusive", verbosity=0)
-        finished.set()
+        try:
+            call_command("migrate_exclusive", verbosity=0)
+            finished.set()
+        finally:
+            connection.close()  # this thread's own connection
 
     with psycopg.connect(**params, autocommit=True) as other_replica:
         other_replica.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
