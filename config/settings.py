@@ -38,6 +38,7 @@ MIDDLEWARE = [
     "phoneref.core.middleware.RequestIdMiddleware",
     "phoneref.core.middleware.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "phoneref.core.middleware.HealthProbeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
