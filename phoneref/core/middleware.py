@@ -1,11 +1,12 @@
 """Middleware of our own: the request id, a default content security policy, health probes."""
 
-from functools import cached_property
+from functools import cache
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.urls import resolve, reverse
+from django.middleware import common
+from django.urls import reverse
 
 from phoneref.core.logs import REQUEST_ID_HEADER, request_id_from, request_id_var
 
@@ -65,37 +66,21 @@ class ContentSecurityPolicyMiddleware(_SyncAndAsync):
         return response
 
 
-class HealthProbeMiddleware:
-    """/healthz and /readyz answer whatever the request's Host header says.
+class CommonMiddleware(common.CommonMiddleware):
+    """Django's, except that /healthz and /readyz answer whatever the Host header says.
 
     A platform probes a container at its internal address (an IP, a generated name) that
-    ALLOWED_HOSTS does not list, and Django would answer 400 and have the instance taken for
-    dead. The probes say nothing that depends on the host, so they are answered before
-    CommonMiddleware checks it.
+    ALLOWED_HOSTS does not list; Django's Host check would answer 400 and have the instance
+    taken for dead. The probes say nothing that depends on the host, so they skip the check;
+    otherwise they run through every middleware like any request.
     """
 
-    sync_capable = True
-    async_capable = True
-    PROBES = ("healthz", "readyz")
+    def process_request(self, request: HttpRequest):
+        if request.path_info in _probe_paths():
+            return None
+        return super().process_request(request)
 
-    def __init__(self, get_response) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
 
-    @cached_property
-    def probe_paths(self) -> frozenset[str]:
-        return frozenset(reverse(name) for name in self.PROBES)
-
-    def __call__(self, request: HttpRequest):
-        if self.is_async:
-            return self.__acall__(request)
-        if request.path_info in self.probe_paths:
-            return resolve(request.path_info).func(request)
-        return self.get_response(request)
-
-    async def __acall__(self, request: HttpRequest):
-        if request.path_info in self.probe_paths:
-            return await sync_to_async(resolve(request.path_info).func)(request)
-        return await self.get_response(request)
+@cache
+def _probe_paths() -> frozenset[str]:
+    return frozenset((reverse("healthz"), reverse("readyz")))
