@@ -18,3 +18,7 @@ STORAGES = {
 }
 # The test client speaks plain HTTP; production's redirect to HTTPS is tested on a live server.
 SECURE_SSL_REDIRECT = False
+# Assets come from the app folders through the finders; no collectstatic output is needed,
+# and WhiteNoise would warn on every request that there is none.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
