@@ -1,8 +1,10 @@
 """Use cases of logging in: send a code, check it, issue and revoke tokens."""
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -21,7 +23,14 @@ from phoneref.auth.sms import get_sms_backend
 from phoneref.core.db import call_and_release_connection
 from phoneref.core.errors import ServiceError, problems
 from phoneref.core.phones import phone_to_e164
-from phoneref.core.rate_limits import Window, events_within, log_append, seconds_until_allowed
+from phoneref.core.rate_limits import (
+    Window,
+    events_within,
+    log_append,
+    seconds_until_allowed,
+    sql_admits_one_more,
+    sql_log_append,
+)
 from phoneref.users.models import User
 from phoneref.users.services import invite_code_activate, user_get_or_create
 
@@ -68,28 +77,27 @@ def login_code_request(*, phone: str, client_ip: str, now: datetime | None = Non
     phone = phone_to_e164(phone)
     now = now or timezone.now()
     ts = now.timestamp()
-    with transaction.atomic():
-        login_id, send_log = _send_log_locked(PhoneLogin, _PHONE_LOGIN_LOCK_SQL, phone)
-        wait = seconds_until_allowed(send_log, now=ts, windows=_send_windows())
-        if wait is not None:
-            raise ServiceError(problems.TOO_MANY_REQUESTS, retry_after=wait)
-        if settings.OTP_IP_SENDS_PER_HOUR > 0:
+    code = login_code_generate()
+    new_code = {
+        "phone": phone,
+        "digest": login_code_digest(phone=phone, code=code),
+        "sent_at": connection.ops.adapt_datetimefield_value(now),
+        "expires_at": connection.ops.adapt_datetimefield_value(
+            now + timedelta(seconds=settings.OTP_TTL_SECONDS)
+        ),
+        "now": ts,
+    }
+    ip_limited = settings.OTP_IP_SENDS_PER_HOUR > 0
+    one_statement = connection.vendor == "postgresql"
+    # On PostgreSQL the phone's write is one statement, atomic by itself; the client address's
+    # row, when its limit is on, must change with it or not at all.
+    with transaction.atomic() if ip_limited or not one_statement else nullcontext():
+        if one_statement:
+            send_log = _phone_login_new_code(new_code)
+        else:
+            send_log = _phone_login_new_code_locked(new_code)
+        if ip_limited:
             _client_address_record(ip=client_ip, now=now)
-        code = login_code_generate()
-        send_log = log_append(send_log, now=ts, windows=_send_windows())
-        _execute(
-            PhoneLogin,
-            _PHONE_LOGIN_NEW_CODE_SQL,
-            [
-                login_code_digest(phone=phone, code=code),
-                connection.ops.adapt_datetimefield_value(now),
-                connection.ops.adapt_datetimefield_value(
-                    now + timedelta(seconds=settings.OTP_TTL_SECONDS)
-                ),
-                json.dumps(send_log),
-                login_id,
-            ],
-        )
     resend_in = seconds_until_allowed(send_log, now=ts, windows=_send_windows()) or 0
     return CodeRequest(
         phone=phone, code=code, expires_in=settings.OTP_TTL_SECONDS, resend_in=resend_in
@@ -97,9 +105,82 @@ def login_code_request(*, phone: str, client_ip: str, now: datetime | None = Non
 
 
 # A code request is the busiest write: a crowd of them arrives at once. Its rows are read and
-# written in SQL written once here, because the ORM took longer to build its three statements
-# than the database took to run them. The first statement creates the row if it is missing and
-# locks it either way (ON CONFLICT DO UPDATE takes the row lock SELECT ... FOR UPDATE would).
+# written in SQL written once here, because the ORM took longer to build its statements than
+# the database took to run them.
+
+
+def _phone_login_new_code(new_code: dict) -> list[float]:
+    """Store the new code in one statement if the send limits allow it; the new send log.
+
+    Whether or not the phone's row exists yet: ON CONFLICT DO UPDATE locks an existing row and
+    its WHERE checks the limits on that locked row, so they stay exact across processes with
+    no transaction around the statement; a refused send returns no row and changes nothing.
+    A number that has asked before and one that never has cost the same statement.
+    """
+    ts = new_code["now"]
+    sql = _phone_login_new_code_sql(tuple(_send_windows()))
+    row = _execute(PhoneLogin, sql, {**new_code, "first_log": json.dumps([ts])})
+    if row is None:
+        (send_log,) = _execute(PhoneLogin, _PHONE_LOGIN_SEND_LOG_SQL, [new_code["phone"]])
+        wait = seconds_until_allowed(json.loads(send_log), now=ts, windows=_send_windows())
+        # The statement refused by these same rules, so `wait` is set; 1 s if a send made
+        # since has already moved the window.
+        raise ServiceError(problems.TOO_MANY_REQUESTS, retry_after=wait or 1)
+    # jsonb reaches a raw cursor as text on every backend.
+    return json.loads(row[0])
+
+
+@cache
+def _phone_login_new_code_sql(windows: tuple[Window, ...]) -> str:
+    return _PHONE_LOGIN_NEW_CODE_IF_ALLOWED_SQL.format(
+        new_log=sql_log_append("login.send_log", "excluded.send_log", list(windows)),
+        allowed=sql_admits_one_more("login.send_log", list(windows)),
+        table="{table}",
+    )
+
+
+_PHONE_LOGIN_NEW_CODE_IF_ALLOWED_SQL = """
+INSERT INTO {table} AS login (
+    phone, code_digest, code_sent_at, code_expires_at, code_failed_attempts, code_used_at,
+    send_log, failure_log
+)
+VALUES (
+    %(phone)s, %(digest)s, %(sent_at)s, %(expires_at)s, 0, NULL, %(first_log)s::jsonb, '[]'
+)
+ON CONFLICT (phone) DO UPDATE SET
+    code_digest = excluded.code_digest, code_sent_at = excluded.code_sent_at,
+    code_expires_at = excluded.code_expires_at, code_failed_attempts = 0, code_used_at = NULL,
+    send_log = {new_log}
+WHERE {allowed}
+RETURNING send_log
+"""
+_PHONE_LOGIN_SEND_LOG_SQL = "SELECT send_log FROM {table} WHERE phone = %s"
+
+
+def _phone_login_new_code_locked(new_code: dict) -> list[float]:
+    """_phone_login_new_code() on other databases (SQLite in development): in the caller's
+    transaction, the row created if new and locked, checked, then written."""
+    ts = new_code["now"]
+    login_id, send_log = _send_log_locked(PhoneLogin, _PHONE_LOGIN_LOCK_SQL, new_code["phone"])
+    wait = seconds_until_allowed(send_log, now=ts, windows=_send_windows())
+    if wait is not None:
+        raise ServiceError(problems.TOO_MANY_REQUESTS, retry_after=wait)
+    send_log = log_append(send_log, now=ts, windows=_send_windows())
+    _execute(
+        PhoneLogin,
+        _PHONE_LOGIN_NEW_CODE_SQL,
+        [
+            new_code["digest"],
+            new_code["sent_at"],
+            new_code["expires_at"],
+            json.dumps(send_log),
+            login_id,
+        ],
+    )
+    return send_log
+
+
+# ON CONFLICT DO UPDATE takes the row lock SELECT ... FOR UPDATE would.
 _PHONE_LOGIN_LOCK_SQL = """
 INSERT INTO {table} (phone, code_digest, code_failed_attempts, send_log, failure_log)
 VALUES (%s, '', 0, '[]', '[]')
@@ -119,7 +200,7 @@ RETURNING id, send_log
 _CLIENT_ADDRESS_SEND_SQL = "UPDATE {table} SET send_log = %s, updated_at = %s WHERE id = %s"
 
 
-def _execute(model, sql: str, params: list) -> tuple | None:
+def _execute(model, sql: str, params: list | dict) -> tuple | None:
     with connection.cursor() as cursor:
         cursor.execute(sql.format(table=connection.ops.quote_name(model._meta.db_table)), params)
         return cursor.fetchone() if cursor.description else None

@@ -1,7 +1,8 @@
 """Rolling-window limits over a short list of event times kept on a database row.
 
 The row that holds the list is locked while it is read and written, so concurrent
-requests in any worker process see and respect the same count.
+requests in any worker process see and respect the same count. The same rules are also
+given as SQL over a jsonb log, for a write that checks and appends in one statement.
 """
 
 import math
@@ -37,3 +38,34 @@ def log_append(log: list[float], *, now: float, windows: list[Window]) -> list[f
     """The log with `now` added and everything older than the longest window dropped."""
     longest = max((w.seconds for w in windows), default=0)
     return [*events_within(log, now=now, seconds=longest), now]
+
+
+# Window sizes and limits are formatted in as integers (`:d`); the time is a parameter.
+_SQL_FITS_WINDOW = (
+    "(SELECT count(*) FROM jsonb_array_elements({log}) AS e"
+    " WHERE e::float8 > %(now)s::float8 - {seconds:d}) < {limit:d}"
+)
+_SQL_LOG_APPEND = (
+    "coalesce((SELECT jsonb_agg(e ORDER BY e::float8) FROM jsonb_array_elements({log}) AS e"
+    " WHERE e::float8 > %(now)s::float8 - {seconds:d}), '[]'::jsonb) || {new_events}"
+)
+
+
+def sql_admits_one_more(log_column: str, windows: list[Window]) -> str:
+    """PostgreSQL, true when one more event fits every window: seconds_until_allowed() is None.
+
+    `log_column` is a jsonb array of event times; the statement's %(now)s is the time.
+    """
+    checks = [
+        _SQL_FITS_WINDOW.format(log=log_column, seconds=window.seconds, limit=window.limit)
+        for window in windows
+        if window.limit > 0
+    ]
+    return " AND ".join(checks) or "true"
+
+
+def sql_log_append(log_column: str, new_events: str, windows: list[Window]) -> str:
+    """PostgreSQL for log_append(): the jsonb log trimmed to the longest window, `new_events`
+    (a jsonb array) added."""
+    longest = max((w.seconds for w in windows), default=0)
+    return _SQL_LOG_APPEND.format(log=log_column, seconds=longest, new_events=new_events)
