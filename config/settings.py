@@ -81,6 +81,13 @@ else:
     # request then answers 503 and the client retries.
     DATABASES["default"]["OPTIONS"] = {
         "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=3),
+        # Parameters sent apart from the SQL, so psycopg can prepare a statement once a
+        # connection has run it twice; pooled connections keep their prepared statements, and
+        # the hot queries (token lookup, profile, code request) then skip PostgreSQL's parsing
+        # and planning, which took longer than running them. Django turns preparing off unless
+        # asked.
+        "server_side_binding": True,
+        "prepare_threshold": 2,
     }
     if env.bool("DATABASE_POOL", default=False):
         DATABASES["default"]["OPTIONS"]["pool"] = {
