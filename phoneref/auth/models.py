@@ -2,6 +2,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from phoneref.core.phones import E164_MAX_LENGTH
+
 
 class PhoneLogin(models.Model):
     """The login state of one phone number: its one live code and its recent history.
@@ -10,7 +12,7 @@ class PhoneLogin(models.Model):
     every worker process. The code itself is never stored, only its HMAC.
     """
 
-    phone = models.CharField(_("phone number"), max_length=16, unique=True)
+    phone = models.CharField(_("phone number"), max_length=E164_MAX_LENGTH, unique=True)
     code_digest = models.CharField(max_length=64, blank=True, editable=False)
     code_sent_at = models.DateTimeField(_("code sent at"), null=True, blank=True)
     code_expires_at = models.DateTimeField(_("code expires at"), null=True, blank=True)

@@ -5,6 +5,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from phoneref.core.phones import E164_MAX_LENGTH, E164_PATTERN
 from phoneref.users.invite_codes import ALPHABET, LENGTH
 
 
@@ -23,7 +24,7 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    phone = models.CharField(_("phone number"), max_length=16, unique=True)
+    phone = models.CharField(_("phone number"), max_length=E164_MAX_LENGTH, unique=True)
     invite_code = models.CharField(_("invite code"), max_length=LENGTH, unique=True)
     referred_by = models.ForeignKey(
         "self",
@@ -63,9 +64,7 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=Q(invite_code__regex=f"^[{ALPHABET}]{{{LENGTH}}}$"),
                 name="user_invite_code_format",
             ),
-            models.CheckConstraint(
-                condition=Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"), name="user_phone_e164"
-            ),
+            models.CheckConstraint(condition=Q(phone__regex=E164_PATTERN), name="user_phone_e164"),
         ]
         indexes = [
             # "Who used my code", newest first, answered from the index alone.

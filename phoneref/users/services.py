@@ -50,7 +50,11 @@ def user_get_or_create(*, phone: str) -> tuple[User, bool]:
     try:
         return user_create(phone=phone), True
     except IntegrityError:
-        return User.objects.get(phone=phone), False
+        # Only a login that created the same phone first is a race we lost.
+        user = User.objects.filter(phone=phone).first()
+        if user is None:
+            raise
+        return user, False
 
 
 def invite_code_activate(*, user: User, invite_code: str, now: datetime | None = None) -> User:

@@ -13,7 +13,20 @@ def test_what_people_type_is_normalised_to_e164(typed):
 
 
 @pytest.mark.parametrize(
-    "typed", ["", "12", "hello", "+7 999", "+0 123 456 78 90", "9" * 40, None, 79]
+    "typed",
+    [
+        "",
+        "12",
+        "hello",
+        "+7 999",
+        "+0 123 456 78 90",
+        "9" * 40,
+        None,
+        79,
+        # Valid to phonenumbers, but outside E.164's 7-15 digits that we store:
+        "+4980012345678901",
+        "+989601",
+    ],
 )
 def test_invalid_numbers_are_refused_with_invalid_phone(typed):
     with pytest.raises(ServiceError) as error:
