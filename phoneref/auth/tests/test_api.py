@@ -9,6 +9,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from phoneref.auth import sms
+from phoneref.users.models import User
 
 REQUEST_URL = "/api/v1/auth/request-code/"
 VERIFY_URL = "/api/v1/auth/verify-code/"
@@ -216,3 +217,19 @@ def test_the_code_is_not_in_logs_or_any_response_of_the_full_flow(api_client, ca
     assert right.json()["token"] not in logged
     for response in (first, wrong):
         assert response.json().get("code") != code
+
+
+@pytest.mark.parametrize("url", [REQUEST_URL, VERIFY_URL])
+def test_json_nested_too_deep_to_decode_is_a_400_problem(api_client, url):
+    response = api_client.post(url, "[" * 5000, content_type="application/json")
+    assert_problem(response, 400, "malformed_request")
+
+
+def test_a_disabled_account_gets_no_token(api_client):
+    post(api_client, VERIFY_URL, {"phone": PHONE, "code": request_code(api_client)})
+    User.objects.filter(phone=PHONE).update(is_active=False)
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        code = request_code(api_client)
+        response = post(api_client, VERIFY_URL, {"phone": PHONE, "code": code})
+    body = assert_problem(response, 403, "account_disabled")
+    assert "token" not in body
