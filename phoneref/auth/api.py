@@ -26,7 +26,7 @@ from phoneref.users.selectors import profile_get
 
 
 class CodeRequestInputSerializer(serializers.Serializer):
-    phone = serializers.CharField(max_length=32, help_text="Any common format; stored as E.164.")
+    phone = serializers.CharField(help_text="Any common format; stored as E.164.")
 
 
 class CodeRequestOutputSerializer(serializers.Serializer):
@@ -81,10 +81,11 @@ class CodeRequestApi(APIView):
 
 
 class CodeVerifyInputSerializer(serializers.Serializer):
-    phone = serializers.CharField(max_length=32)
-    code = serializers.CharField(max_length=16, help_text="The digits from the message.")
+    phone = serializers.CharField()
+    code = serializers.CharField(help_text="The digits from the message.")
+    # No length limits here: the services own them, and a bad invite code must not block the
+    # login it is reported beside.
     invite_code = serializers.CharField(
-        max_length=32,
         required=False,
         allow_blank=True,
         allow_null=True,
@@ -129,6 +130,7 @@ class CodeVerifyApi(APIView):
                 problems.INVALID_CODE,
                 problems.CODE_EXPIRED,
                 problems.TOO_MANY_ATTEMPTS,
+                problems.ACCOUNT_DISABLED,
             ),
         },
         examples=[

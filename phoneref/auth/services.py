@@ -277,7 +277,8 @@ def login_code_verify(
             login.code_used_at = now
             login.save(update_fields=["code_digest", "code_used_at"])
             user, is_new_user = user_get_or_create(phone=phone)
-            wrong_code = None
+            # Checked only once the code is right, so it tells nothing to someone guessing.
+            refusal = None if user.is_active else ServiceError(problems.ACCOUNT_DISABLED)
         else:
             login.code_failed_attempts += 1
             login.failure_log = log_append(login.failure_log, now=ts, windows=_failure_windows())
@@ -288,12 +289,12 @@ def login_code_verify(
             if settings.OTP_FAILURES_PER_DAY > 0:
                 daily_failures = len(events_within(login.failure_log, now=ts, seconds=DAY))
                 attempts_left = min(attempts_left, settings.OTP_FAILURES_PER_DAY - daily_failures)
-            wrong_code = ServiceError(
+            refusal = ServiceError(
                 problems.INVALID_CODE, field="code", extra={"attempts_left": attempts_left}
             )
-    if wrong_code is not None:
-        # Raised after the block so the counted failure is committed.
-        raise wrong_code
+    if refusal is not None:
+        # Raised after the block so the counted failure (or the spent code) is committed.
+        raise refusal
     invite_error = None
     if invite_code:
         try:

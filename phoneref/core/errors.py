@@ -52,6 +52,7 @@ class problems:
     )
     INVALID_TOKEN = Problem("invalid_token", 401, _("The token is invalid or has expired."))
     PERMISSION_DENIED = Problem("permission_denied", 403, _("You may not do this."))
+    ACCOUNT_DISABLED = Problem("account_disabled", 403, _("This account has been disabled."))
     NOT_FOUND = Problem("not_found", 404, _("Nothing is here."))
     METHOD_NOT_ALLOWED = Problem("method_not_allowed", 405, _("This method is not allowed here."))
     NOT_ACCEPTABLE = Problem("not_acceptable", 406, _("Cannot answer in the requested format."))

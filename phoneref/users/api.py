@@ -70,7 +70,7 @@ class ProfileApi(APIView):
 
 
 class InviteActivateInputSerializer(serializers.Serializer):
-    invite_code = serializers.CharField(max_length=32, help_text="Someone else's invite code.")
+    invite_code = serializers.CharField(help_text="Someone else's invite code.")
 
 
 class InviteActivateApi(APIView):

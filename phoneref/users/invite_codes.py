@@ -11,7 +11,7 @@ LENGTH = 6
 PATTERN = re.compile(f"[{ALPHABET}]{{{LENGTH}}}")
 
 _SEPARATORS = re.compile(r"[\s\-]+")
-# Input longer than this cannot become a code even after separators are dropped.
+# A sanity cap on what is worth parsing; nobody types a 6-character code with 26 dashes.
 MAX_INPUT_LENGTH = 32
 
 

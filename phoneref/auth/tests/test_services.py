@@ -286,3 +286,20 @@ def test_requesting_a_code_does_not_look_at_users(clock):
     assert len(with_account) == len(without_account)
     assert not any("users_user" in q["sql"] for q in with_account.captured_queries)
     assert (known.expires_in, known.resend_in) == (unknown.expires_in, unknown.resend_in)
+
+
+def test_a_disabled_account_cannot_log_in_and_its_code_is_spent(clock):
+    login_code_verify(phone=PHONE, code=request_code())
+    User.objects.filter(phone=PHONE).update(is_active=False)
+    clock.shift(timedelta(seconds=61))
+    code = request_code()
+    refused(lambda: login_code_verify(phone=PHONE, code=code), "account_disabled")
+    refused(lambda: login_code_verify(phone=PHONE, code=code), "code_expired")
+
+
+def test_a_disabled_account_is_not_revealed_to_a_wrong_code(clock):
+    login_code_verify(phone=PHONE, code=request_code())
+    User.objects.filter(phone=PHONE).update(is_active=False)
+    clock.shift(timedelta(seconds=61))
+    code = request_code()
+    refused(lambda: login_code_verify(phone=PHONE, code=wrong(code)), "invalid_code")

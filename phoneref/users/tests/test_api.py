@@ -251,3 +251,18 @@ def test_an_activated_profile_costs_one_more_query(auth_client):
     with CaptureQueriesContext(connection) as queries:
         assert auth_client.get(PROFILE_URL).status_code == 200
     assert len(queries) == 3
+
+
+def test_a_long_bad_invite_code_at_verify_still_logs_in(api_client):
+    api_client.post("/api/v1/auth/request-code/", {"phone": "+79160000001"}, format="json")
+    response = api_client.post(
+        "/api/v1/auth/verify-code/",
+        {"phone": "+79160000001", "code": sms.outbox[-1].code, "invite_code": "Z" * 40},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert response.json()["invite_error"]["code"] == "invalid_invite_code"
+
+
+def test_a_long_invite_code_is_an_invalid_invite_code(auth_client):
+    assert activate(auth_client, "Z" * 40).json()["code"] == "invalid_invite_code"
