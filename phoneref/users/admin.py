@@ -67,6 +67,11 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["phone", "password1", "password2"]})]
     actions = ["activate_invite_code"]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deactivate instead (the "active" box): deleting a referee would leave its
+        # referrer's stored referrals_count wrong, and a referrer is protected by its referees.
+        return False
+
     @admin.action(description=_("Activate an invite code for the selected users"))
     def activate_invite_code(self, request, queryset):
         form = ActivateInviteForm(request.POST if "apply" in request.POST else None)

@@ -82,3 +82,10 @@ def test_login_codes_show_metadata_and_never_the_code(staff_client):
         assert "+79161234567" in page
         assert login.code_digest not in page
     assert f">{code}<" not in detail
+
+
+def test_users_are_deactivated_not_deleted_so_referral_counts_stay_true(staff_client):
+    user = UserFactory()
+    assert staff_client.get(f"/admin/users/user/{user.pk}/delete/").status_code == 403
+    listing = staff_client.get("/admin/users/user/").content.decode()
+    assert "delete_selected" not in listing
