@@ -1,5 +1,4 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
@@ -10,6 +9,7 @@ from rest_framework.views import APIView
 
 from phoneref.core.errors import problems
 from phoneref.core.schema import problem_responses
+from phoneref.users.invite_codes import invite_link
 from phoneref.users.models import User
 from phoneref.users.selectors import Profile, profile_get, referral_list
 from phoneref.users.services import invite_code_activate
@@ -47,10 +47,8 @@ _profile_output = ProfileOutputSerializer()
 
 
 def profile_data(request: Request, profile: Profile) -> dict:
-    invite_link = request.build_absolute_uri(
-        reverse("invite-landing", kwargs={"code": profile.invite_code})
-    )
-    return _profile_output.to_representation({**vars(profile), "invite_link": invite_link})
+    link = invite_link(request, profile.invite_code)
+    return _profile_output.to_representation({**vars(profile), "invite_link": link})
 
 
 class ProfileApi(APIView):

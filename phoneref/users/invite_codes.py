@@ -3,6 +3,9 @@
 import re
 import secrets
 
+from django.http import HttpRequest
+from django.urls import reverse
+
 from phoneref.core.errors import ServiceError, problems
 
 # No 0/O, 1/I/L: a code read aloud or copied by hand cannot be mistaken.
@@ -29,3 +32,8 @@ def invite_code_normalize(raw: object, *, field: str = "invite_code") -> str:
     if not PATTERN.fullmatch(code):
         raise ServiceError(problems.INVALID_INVITE_CODE, field=field)
     return code
+
+
+def invite_link(request: HttpRequest, code: str) -> str:
+    """The absolute sign-up link that carries `code` (the referral landing page)."""
+    return request.build_absolute_uri(reverse("invite-landing", kwargs={"code": code}))

@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -18,7 +17,7 @@ from phoneref.auth.views import (
 )
 from phoneref.core.errors import ServiceError
 from phoneref.users.forms import InviteActivateForm
-from phoneref.users.invite_codes import invite_code_normalize
+from phoneref.users.invite_codes import invite_code_normalize, invite_link
 from phoneref.users.referral_pages import referral_page
 from phoneref.users.selectors import profile_get
 from phoneref.users.services import invite_code_activate
@@ -53,14 +52,12 @@ def profile_view(request: HttpRequest) -> HttpResponse:
     else:
         form = _pending_invite_form(request)
     profile = profile_get(user=user)
-    invite_link = request.build_absolute_uri(
-        reverse("invite-landing", kwargs={"code": profile.invite_code})
-    )
-    qr = segno.make(invite_link, error="m")
+    link = invite_link(request, profile.invite_code)
+    qr = segno.make(link, error="m")
     context = {
         "profile": profile,
         "form": form,
-        "invite_link": invite_link,
+        "invite_link": link,
         "qr_svg": qr.svg_inline(scale=1, border=2, omitsize=True, title=str(QR_TITLE)),
         "page": referral_page(
             user=user,
