@@ -7,12 +7,13 @@ from django.utils.translation import gettext_lazy as _
 
 from phoneref.core.errors import ServiceError
 from phoneref.core.phones import phone_to_e164
+from phoneref.users.invite_codes import MAX_INPUT_LENGTH
 from phoneref.users.models import User
 from phoneref.users.services import invite_code_activate, user_create
 
 
 class ActivateInviteForm(forms.Form):
-    invite_code = forms.CharField(label=_("Invite code"), max_length=32)
+    invite_code = forms.CharField(label=_("Invite code"), max_length=MAX_INPUT_LENGTH)
 
 
 class UserCreationForm(BaseUserCreationForm):
