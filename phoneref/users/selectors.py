@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -30,17 +31,47 @@ def referral_list(*, user: User) -> QuerySet[User]:
     )
 
 
+@dataclass(frozen=True)
+class ProfileExtras:
+    """What a profile shows beyond the user's own row."""
+
+    activated_invite_code: str | None
+    recent_referrals: list[str]
+
+
 # The profile's reads, written as SQL because building them with the ORM took longer than
-# running them: the newest referrals come straight from the covering index, so a million
+# running them. The newest referrals come straight from the covering index, so a million
 # referrals cost what ten do; the activated code is read only when there is one.
 _RECENT_REFERRALS_SQL = (
     "SELECT phone FROM {table} WHERE referred_by_id = %s"
     " ORDER BY referred_at DESC, id DESC LIMIT %s"
 )
 _INVITE_CODE_SQL = "SELECT invite_code FROM {table} WHERE id = %s"
+# The same two reads as select-list expressions over a user row aliased `u` (PostgreSQL).
+_PROFILE_EXTRAS_SQL = """
+(SELECT r.invite_code FROM {table} r WHERE r.id = u.referred_by_id),
+ARRAY(
+    SELECT x.phone FROM {table} x WHERE x.referred_by_id = u.id
+    ORDER BY x.referred_at DESC, x.id DESC LIMIT {limit}
+)
+"""
 
 
-def profile_get(*, user: User) -> Profile:
+@cache
+def profile_extras_sql() -> str | None:
+    """ProfileExtras of the user row aliased `u`, as SQL select-list expressions.
+
+    A statement that reads the user row anyway can select them beside it and hand the values
+    to `profile_get`: the profile API's authentication does, so a profile is one round trip.
+    None on databases other than PostgreSQL (SQLite in development), which read them apart.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    table = connection.ops.quote_name(User._meta.db_table)
+    return _PROFILE_EXTRAS_SQL.format(table=table, limit=PROFILE_RECENT_REFERRALS)
+
+
+def _profile_extras_read(user: User) -> ProfileExtras:
     table = connection.ops.quote_name(User._meta.db_table)
     activated = None
     with connection.cursor() as cursor:
@@ -51,11 +82,18 @@ def profile_get(*, user: User) -> Profile:
             _RECENT_REFERRALS_SQL.format(table=table), [user.pk, PROFILE_RECENT_REFERRALS]
         )
         recent = [phone for (phone,) in cursor.fetchall()]
+    return ProfileExtras(activated_invite_code=activated, recent_referrals=recent)
+
+
+def profile_get(*, user: User, extras: ProfileExtras | None = None) -> Profile:
+    """`user`'s profile; pass `extras` when they were read with the user row."""
+    if extras is None:
+        extras = _profile_extras_read(user)
     return Profile(
         phone=user.phone,
         invite_code=user.invite_code,
-        activated_invite_code=activated,
-        referrals=recent,
+        activated_invite_code=extras.activated_invite_code,
+        referrals=extras.recent_referrals,
         referrals_count=user.referrals_count,
         date_joined=user.date_joined,
     )
