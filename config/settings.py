@@ -227,7 +227,7 @@ TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 # Serving (SPEC 5; scripts/start). Threads per server process for every view that is not async.
-WEB_THREADS = env.int("WEB_THREADS", default=4)
+WEB_THREADS = env.int("WEB_THREADS", default=2)
 # Larger request bodies are refused with 413 before Django reads them; ours are a few fields.
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=64 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
