@@ -65,6 +65,16 @@ class Result:
         done = sum(1 for t in self.completed_at if start <= t <= end)
         return done / (end - start) if end > start else 0.0
 
+    @classmethod
+    def merged(cls, runs: list["Result"]) -> "Result":
+        """Runs made one after another, as one: their answers over their summed time."""
+        whole = cls(started=0.0, finished=sum(run.wall for run in runs))
+        for run in runs:
+            whole.latencies += run.latencies
+            whole.statuses.update(run.statuses)
+            whole.errors.update(run.errors)
+        return whole
+
     def record(self, status: int, started: float) -> None:
         now = time.perf_counter()
         self.latencies.append(now - started)
