@@ -6,7 +6,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from phoneref.auth import sms
+from phoneref.users.api import ProfileOutputSerializer
 from phoneref.users.models import User
+from phoneref.users.selectors import profile_get
 from phoneref.users.services import invite_code_activate
 from phoneref.users.tests.factories import UserFactory
 
@@ -56,6 +58,20 @@ def test_the_profile_has_every_field(auth_client):
         "referrals_count": 0,
         "date_joined": user.date_joined.isoformat().replace("+00:00", "Z"),
     }
+
+
+@pytest.mark.parametrize("activated", [False, True])
+def test_the_profile_is_what_its_documented_serializer_gives(auth_client, activated):
+    user = auth_client.user
+    invite(user, 3)
+    if activated:
+        invite_code_activate(user=user, invite_code=UserFactory().invite_code)
+    profile = profile_get(user=User.objects.get(pk=user.pk))
+    link = f"http://testserver/i/{user.invite_code}/"
+
+    documented = ProfileOutputSerializer({**vars(profile), "invite_link": link}).data
+
+    assert auth_client.get(PROFILE_URL).json() == documented
 
 
 def test_activation_returns_the_updated_profile(auth_client):
