@@ -4,6 +4,7 @@ from functools import cache
 from hmac import compare_digest
 
 from django.db import connection
+from django.db.models.expressions import Col
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.auth import TokenAuthentication
@@ -112,6 +113,39 @@ def _tokens_with_user_sql(extras_sql: str) -> str:
     )
 
 
+@cache
+def _converters(model, fields: tuple[str, ...]) -> tuple[tuple[Col, list[Callable]], ...] | None:
+    """What the ORM applies to these columns' raw values on this database, or None if nothing.
+
+    PostgreSQL hands back Python values as they are; SQLite, for one, returns naive
+    datetimes that the backend makes aware.
+    """
+    columns = []
+    for name in fields:
+        field = next(f for f in model._meta.concrete_fields if f.attname == name)
+        column = field.get_col(model._meta.db_table)
+        columns.append(
+            (column, connection.ops.get_db_converters(column) + field.get_db_converters(connection))
+        )
+    return tuple(columns) if any(converters for _, converters in columns) else None
+
+
+def _converted(value, column: Col, functions: list[Callable]):
+    for function in functions:
+        value = function(value, column, connection)
+    return value
+
+
+def _from_db(model, fields: tuple[str, ...], values: tuple):
+    converters = _converters(model, fields)
+    if converters is not None:
+        values = tuple(
+            _converted(value, column, functions)
+            for value, (column, functions) in zip(values, converters, strict=True)
+        )
+    return model.from_db(connection.alias, fields, values)
+
+
 def _tokens_with_user(token_key: str, extras_sql: str) -> list[tuple[AuthToken, tuple]]:
     """The tokens of the key prefix with their users, and the values of `extras_sql`."""
     user_end = len(_TOKEN_FIELDS) + len(_USER_FIELDS)
@@ -119,11 +153,7 @@ def _tokens_with_user(token_key: str, extras_sql: str) -> list[tuple[AuthToken, 
     with connection.cursor() as cursor:
         cursor.execute(_tokens_with_user_sql(extras_sql), [token_key])
         for row in cursor.fetchall():
-            token_values, user_values = (
-                row[: len(_TOKEN_FIELDS)],
-                row[len(_TOKEN_FIELDS) : user_end],
-            )
-            auth_token = AuthToken.from_db(connection.alias, _TOKEN_FIELDS, token_values)
-            auth_token.user = User.from_db(connection.alias, _USER_FIELDS, user_values)
+            auth_token = _from_db(AuthToken, _TOKEN_FIELDS, row[: len(_TOKEN_FIELDS)])
+            auth_token.user = _from_db(User, _USER_FIELDS, row[len(_TOKEN_FIELDS) : user_end])
             tokens.append((auth_token, row[user_end:]))
     return tokens
