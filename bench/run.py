@@ -7,7 +7,6 @@ docs/benchmarks.md. Needs DATABASE_URL of a throwaway PostgreSQL (`make bench` p
 
 import asyncio
 import datetime
-import gc
 import json
 import os
 import platform
@@ -322,6 +321,7 @@ def main() -> int:
     from django.db import connection
 
     from bench.seed import seed
+    from phoneref.core.serving import gc_freeze_loaded
 
     load_before = _load()
     call_command("migrate_exclusive", verbosity=0)
@@ -337,10 +337,9 @@ def main() -> int:
     port = _free_port()
     log_path = Path(tempfile.mkdtemp(prefix="phoneref-bench.")) / "server.log"
     server = _start_server(port, log_path)
-    # The load generator shares the cores with the server it measures: like the server
-    # (config/asgi.py), it keeps the garbage collector off what is loaded by now.
-    gc.freeze()
-    gc.set_threshold(10_000, 10, 10)
+    # The load generator shares the cores with the server it measures: like the server, it
+    # keeps the garbage collector off what it has loaded.
+    gc_freeze_loaded()
     try:
         rows = uvloop.run(asyncio.wait_for(_measure(port, seeded), timeout=600))
         pids = _process_group(server.pid)

@@ -122,7 +122,7 @@ def _converters(model, fields: tuple[str, ...]) -> tuple[tuple[Col, list[Callabl
     """
     columns = []
     for name in fields:
-        field = next(f for f in model._meta.concrete_fields if f.attname == name)
+        field = model._meta.get_field(name)
         column = field.get_col(model._meta.db_table)
         columns.append(
             (column, connection.ops.get_db_converters(column) + field.get_db_converters(connection))

@@ -25,6 +25,7 @@ gateway wait included) and the id that RequestIdMiddleware echoes in X-Request-I
 
 import asyncio
 import contextvars
+import gc
 import io
 import json
 import logging
@@ -142,6 +143,19 @@ class ViewKindRouter:
         # In a copy of this task's context, so log lines in the thread carry the request id.
         await loop.run_in_executor(self.executor, contextvars.copy_context().run, call.run)
         await call.finish()
+
+
+def gc_freeze_loaded() -> None:
+    """Keeps the cyclic garbage collector off everything loaded so far, for good.
+
+    What a server process has loaded (Django, the apps, the URLconf and its views) lives as
+    long as the process, yet the collector walked all of it again and again: with a thousand
+    code requests in flight it took about a tenth of the server's CPU. gc.freeze() leaves the
+    loaded objects out of its sweeps, and a larger first-generation threshold (Python's
+    default is 700 allocations) makes the young collections rarer. Measured in `make bench`.
+    """
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def respond_after(

@@ -3,14 +3,13 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from phoneref.auth import sms
 from phoneref.users.api import ProfileOutputSerializer
 from phoneref.users.models import User
 from phoneref.users.selectors import profile_get
 from phoneref.users.services import invite_code_activate
-from phoneref.users.tests.factories import UserFactory
+from phoneref.users.tests.factories import UserFactory, referees_bulk
 
 PROFILE_URL = "/api/v1/profile/"
 ACTIVATE_URL = "/api/v1/profile/activate-invite/"
@@ -28,22 +27,6 @@ def invite(referrer: User, count: int) -> list[User]:
     for user in users:
         invite_code_activate(user=user, invite_code=referrer.invite_code)
     return users
-
-
-def bulk_invite(referrer: User, count: int) -> None:
-    """Many referees at once, written directly: the rules are tested elsewhere."""
-    now = timezone.now()
-    User.objects.bulk_create(
-        User(
-            phone=f"+7926{n:07d}",
-            invite_code=f"B{n:05d}".translate(str.maketrans("01", "AB")),
-            referred_by=referrer,
-            referred_at=now,
-        )
-        for n in range(count)
-    )
-    User.objects.filter(pk=referrer.pk).update(referrals_count=count)
-    referrer.refresh_from_db()
 
 
 def test_the_profile_has_every_field(auth_client):
@@ -237,7 +220,7 @@ def test_bad_paging_parameters_are_400_problems(auth_client, query):
 
 
 def test_the_profile_shows_at_most_a_hundred_recent_referrals(auth_client):
-    bulk_invite(auth_client.user, 150)
+    referees_bulk(auth_client.user, 150)
     body = auth_client.get(PROFILE_URL).json()
     assert len(body["referrals"]) == 100
     assert body["referrals_count"] == 150
@@ -246,7 +229,7 @@ def test_the_profile_shows_at_most_a_hundred_recent_referrals(auth_client):
 @pytest.mark.parametrize("activated", [False, True])
 @pytest.mark.parametrize("referrals", [0, 1, 150])
 def test_the_profile_is_one_query_whatever_the_referral_count(auth_client, referrals, activated):
-    bulk_invite(auth_client.user, referrals)
+    referees_bulk(auth_client.user, referrals)
     if activated:
         invite_code_activate(user=auth_client.user, invite_code=UserFactory().invite_code)
     with CaptureQueriesContext(connection) as queries:
@@ -259,7 +242,7 @@ def test_the_profile_is_one_query_whatever_the_referral_count(auth_client, refer
 
 @pytest.mark.parametrize("referrals", [0, 1, 150])
 def test_the_first_referrals_page_costs_the_same_queries_whatever_the_count(auth_client, referrals):
-    bulk_invite(auth_client.user, referrals)
+    referees_bulk(auth_client.user, referrals)
     with CaptureQueriesContext(connection) as queries:
         assert auth_client.get(REFERRALS_URL).status_code == 200
     assert len(queries) == 2, [q["sql"] for q in queries]
