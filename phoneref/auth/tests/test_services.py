@@ -55,6 +55,18 @@ def test_a_code_is_four_ascii_digits(clock):
     assert code.isdigit()
 
 
+def test_a_code_is_drawn_from_all_of_0000_to_9999_and_keeps_its_leading_zeros(clock, monkeypatch):
+    bounds = []
+
+    def randbelow(bound: int) -> int:
+        bounds.append(bound)
+        return 42
+
+    monkeypatch.setattr("phoneref.auth.codes.secrets.randbelow", randbelow)
+    assert request_code() == "0042"
+    assert bounds == [10_000]
+
+
 def test_the_code_length_is_a_setting(clock, settings):
     settings.OTP_CODE_LENGTH = 6
     code = request_code()
