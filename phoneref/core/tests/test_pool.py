@@ -1,5 +1,6 @@
 """Pooled connections: a healthy one is handed out unchecked, a dead one never."""
 
+import os
 import select
 from unittest import mock
 
@@ -31,8 +32,9 @@ def connect():
 def terminate(conn: psycopg.Connection, using: psycopg.Connection) -> None:
     """Ends `conn` from the server's side, as a restart would, and waits until it shows."""
     using.execute("SELECT pg_terminate_backend(%s)", [conn.info.backend_pid])
-    readable, _, _ = select.select([conn.fileno()], [], [], 10)
-    assert readable, "the server did not end the connection"
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN)
+    assert poller.poll(10_000), "the server did not end the connection"
 
 
 def backend_pid(pool: ConnectionPool) -> int:
@@ -46,6 +48,21 @@ def test_a_healthy_idle_connection_passes_without_a_round_trip(connect):
     with mock.patch.object(ConnectionPool, "check_connection") as round_trip:
         connection_check(conn)
     round_trip.assert_not_called()
+
+
+def test_the_check_works_on_descriptors_past_select_s_limit(connect):
+    # A server process in a burst has over a thousand sockets open.
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        conn, other = connect(), connect()
+        assert conn.fileno() > 1024
+        connection_check(conn)
+        terminate(conn, using=other)
+        with pytest.raises(psycopg.OperationalError):
+            connection_check(conn)
+    finally:
+        for fd in held:
+            os.close(fd)
 
 
 def test_a_connection_the_server_ended_fails_the_check(connect):
