@@ -12,7 +12,7 @@ from psycopg_pool import ConnectionPool
 
 from phoneref.core.pool import connection_check, use_connection_check
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
