@@ -1,13 +1,11 @@
 from django.apps import AppConfig
-from django.db import connections
+from django.db.backends.signals import connection_created
 
 
 class CoreConfig(AppConfig):
     name = "phoneref.core"
 
     def ready(self) -> None:
-        from phoneref.core.pool import use_connection_check
+        from phoneref.core.pool import on_connection_created
 
-        for alias in connections:
-            # Built here, not opened: Django opens it at the first query.
-            use_connection_check(getattr(connections[alias], "pool", None))
+        connection_created.connect(on_connection_created, dispatch_uid="phoneref.core.pool")

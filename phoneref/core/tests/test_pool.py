@@ -1,15 +1,18 @@
-"""Pooled connections: a healthy one is handed out unchecked, a dead one never."""
+"""Pooled connections: one back from a recent request is handed out as it is, a dead one never."""
 
 import os
 import select
-from unittest import mock
+import subprocess
+import sys
+from pathlib import Path
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection
-from django.db.backends.postgresql.base import DatabaseWrapper
 from psycopg_pool import ConnectionPool
 
+from phoneref.core import pool as pool_module
 from phoneref.core.pool import connection_check, use_connection_check
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +32,21 @@ def connect():
         conn.close()
 
 
+def used(conn: psycopg.Connection) -> psycopg.Connection:
+    """`conn` as a request leaves it: checked out, answered in full, back in the pool."""
+    connection_check(conn)
+    conn.execute("SELECT 1").fetchone()
+    return conn
+
+
+def last_query(conn: psycopg.Connection, seen_from: psycopg.Connection) -> str:
+    """What the server last ran for `conn`: an empty string after a round-trip check."""
+    row = seen_from.execute(
+        "SELECT query FROM pg_stat_activity WHERE pid = %s", [conn.info.backend_pid]
+    ).fetchone()
+    return row[0]
+
+
 def terminate(conn: psycopg.Connection, using: psycopg.Connection) -> None:
     """Ends `conn` from the server's side, as a restart would, and waits until it shows."""
     using.execute("SELECT pg_terminate_backend(%s)", [conn.info.backend_pid])
@@ -37,26 +55,42 @@ def terminate(conn: psycopg.Connection, using: psycopg.Connection) -> None:
     assert poller.poll(10_000), "the server did not end the connection"
 
 
-def backend_pid(pool: ConnectionPool) -> int:
-    with pool.connection() as conn:
-        return conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+def test_a_connection_back_from_a_recent_request_passes_without_a_round_trip(connect):
+    conn, observer = used(connect()), connect()
+    connection_check(conn)
+    assert last_query(conn, seen_from=observer) == "SELECT 1"
 
 
-def test_a_healthy_idle_connection_passes_without_a_round_trip(connect):
-    conn = connect()
-    conn.execute("SELECT 1").fetchone()
-    with mock.patch.object(ConnectionPool, "check_connection") as round_trip:
+def test_a_connection_never_handed_out_gets_a_round_trip(connect):
+    conn, observer = connect(), connect()
+    conn.execute("SELECT 1")
+    connection_check(conn)
+    assert last_query(conn, seen_from=observer) == ""
+
+
+def test_a_connection_idle_for_a_while_gets_a_round_trip(connect, monkeypatch):
+    # A NAT or load balancer that dropped the flow says nothing until the next packet.
+    conn, observer = used(connect()), connect()
+    monkeypatch.setattr(pool_module, "ROUND_TRIP_AFTER_IDLE_SECONDS", 0.0)
+    connection_check(conn)
+    assert last_query(conn, seen_from=observer) == ""
+
+
+def test_a_connection_the_server_ended_fails_the_check(connect):
+    conn, other = used(connect()), connect()
+    terminate(conn, using=other)
+    with pytest.raises(psycopg.OperationalError):
         connection_check(conn)
-    round_trip.assert_not_called()
 
 
 def test_the_check_works_on_descriptors_past_select_s_limit(connect):
     # A server process in a burst has over a thousand sockets open.
     held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
     try:
-        conn, other = connect(), connect()
+        conn, other = used(connect()), connect()
         assert conn.fileno() > 1024
         connection_check(conn)
+        assert last_query(conn, seen_from=other) == "SELECT 1"
         terminate(conn, using=other)
         with pytest.raises(psycopg.OperationalError):
             connection_check(conn)
@@ -65,18 +99,16 @@ def test_the_check_works_on_descriptors_past_select_s_limit(connect):
             os.close(fd)
 
 
-def test_a_connection_the_server_ended_fails_the_check(connect):
-    conn, other = connect(), connect()
-    terminate(conn, using=other)
-    with pytest.raises(psycopg.OperationalError):
-        connection_check(conn)
-
-
 def test_a_closed_connection_fails_the_check(connect):
-    conn = connect()
+    conn = used(connect())
     conn.close()
     with pytest.raises(psycopg.OperationalError):
         connection_check(conn)
+
+
+def backend_pid(pool: ConnectionPool) -> int:
+    with pool.connection() as conn:
+        return conn.execute("SELECT pg_backend_pid()").fetchone()[0]
 
 
 def test_the_pool_replaces_a_connection_ended_while_idle(connect):
@@ -92,6 +124,8 @@ def test_the_pool_replaces_a_connection_ended_while_idle(connect):
     try:
         first = backend_pid(pool)
         with pool.connection() as conn:
+            # Out again straight away: no round trip came before this request's query.
+            assert last_query(conn, seen_from=connect()) == "SELECT pg_backend_pid()"
             pass
         terminate(conn, using=connect())
         # The check throws the dead one away; the request waits for the pool's new one.
@@ -100,25 +134,65 @@ def test_the_pool_replaces_a_connection_ended_while_idle(connect):
         pool.close()
 
 
-def test_the_pool_django_builds_gets_the_light_check():
-    settings = {
+def test_the_pool_django_builds_gets_the_check_at_its_first_connection():
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    pooled = {
         **connection.settings_dict,
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {**connection.settings_dict["OPTIONS"], "pool": {"min_size": 1}},
     }
-    wrapper = DatabaseWrapper(settings, alias="pool_check_test")
+    wrapper = DatabaseWrapper(pooled, alias="pool_check_test")
     try:
-        use_connection_check(wrapper.pool)
+        wrapper.ensure_connection()
         assert wrapper.pool._check is connection_check
     finally:
+        wrapper.close()
         wrapper.close_pool()
 
 
-def test_the_light_check_replaces_only_the_round_trip_check():
-    with_round_trip = ConnectionPool(check=ConnectionPool.check_connection, open=False)
+def test_a_pool_with_another_check_keeps_it():
+    def check(conn):
+        pass
+
     without_check = ConnectionPool(check=None, open=False)
-    use_connection_check(with_round_trip)
-    use_connection_check(without_check)
-    use_connection_check(None)
-    assert with_round_trip._check is connection_check
+    with_own_check = ConnectionPool(check=check, open=False)
+    for pool in (without_check, with_own_check, None):
+        use_connection_check(pool)
     assert without_check._check is None
+    assert with_own_check._check is check
+
+
+def test_the_test_database_is_the_one_used_with_the_pool_on(connect):
+    # With the pool built while the app loads, the test runner's switch to the test database
+    # came too late: the tests ran against the real one.
+    probe = """
+import django
+django.setup()
+from django.db import connection
+connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+with connection.cursor() as cursor:
+    cursor.execute("SELECT current_database()")
+    print(cursor.fetchone()[0])
+"""
+    database_url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/pool_probe"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DATABASE_POOL": "1",
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+    }
+    try:
+        result = subprocess.run(  # noqa: S603 - our own interpreter and script
+            [sys.executable, "-c", probe],
+            cwd=Path(settings.BASE_DIR),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        connect().execute("DROP DATABASE IF EXISTS test_pool_probe WITH (FORCE)")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "test_pool_probe"
