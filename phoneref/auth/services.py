@@ -166,12 +166,13 @@ _PHONE_LOGIN_SEND_LOG_SQL = "SELECT send_log FROM {table} WHERE phone = %s"
 def _phone_login_new_code_locked(new_code: dict) -> list[float]:
     """_phone_login_new_code() on other databases (SQLite in development): in the caller's
     transaction, the row created if new and locked, checked, then written."""
-    ts = new_code["now"]
-    login_id, send_log = _send_log_locked(PhoneLogin, _PHONE_LOGIN_LOCK_SQL, new_code["phone"])
-    wait = seconds_until_allowed(send_log, now=ts, windows=_send_windows())
-    if wait is not None:
-        raise ServiceError(problems.TOO_MANY_REQUESTS, retry_after=wait)
-    send_log = log_append(send_log, now=ts, windows=_send_windows())
+    login_id, send_log = _send_admitted_locked(
+        PhoneLogin,
+        _PHONE_LOGIN_LOCK_SQL,
+        [new_code["phone"]],
+        now=new_code["now"],
+        windows=_send_windows(),
+    )
     _execute(
         PhoneLogin,
         _PHONE_LOGIN_NEW_CODE_SQL,
@@ -212,21 +213,30 @@ def _execute(model, sql: str, params: list | dict) -> tuple | None:
         return cursor.fetchone() if cursor.description else None
 
 
-def _send_log_locked(model, sql: str, *params) -> tuple[int, list[float]]:
-    """The id and send log of the row for a phone or address, created if new, now locked."""
-    row_id, send_log = _execute(model, sql, list(params))
+def _send_admitted_locked(
+    model, sql: str, params: list, *, now: float, windows: list[Window]
+) -> tuple[int, list[float]]:
+    """Locks the row of a phone or address (created if new) and admits one more send within
+    `windows`: the row's id and its send log with the send added, to be written by the caller
+    in the same transaction. Raises too_many_requests when the send does not fit."""
+    row_id, stored = _execute(model, sql, params)
     # jsonb reaches a raw cursor as text on every backend.
-    return row_id, json.loads(send_log)
+    send_log = json.loads(stored)
+    wait = seconds_until_allowed(send_log, now=now, windows=windows)
+    if wait is not None:
+        raise ServiceError(problems.TOO_MANY_REQUESTS, retry_after=wait)
+    return row_id, log_append(send_log, now=now, windows=windows)
 
 
 def _client_address_record(*, ip: str, now: datetime) -> None:
     stamp = connection.ops.adapt_datetimefield_value(now)
-    address_id, send_log = _send_log_locked(ClientAddress, _CLIENT_ADDRESS_LOCK_SQL, ip, stamp)
-    ts = now.timestamp()
-    wait = seconds_until_allowed(send_log, now=ts, windows=_ip_windows())
-    if wait is not None:
-        raise ServiceError(problems.TOO_MANY_REQUESTS, retry_after=wait)
-    send_log = log_append(send_log, now=ts, windows=_ip_windows())
+    address_id, send_log = _send_admitted_locked(
+        ClientAddress,
+        _CLIENT_ADDRESS_LOCK_SQL,
+        [ip, stamp],
+        now=now.timestamp(),
+        windows=_ip_windows(),
+    )
     _execute(ClientAddress, _CLIENT_ADDRESS_SEND_SQL, [json.dumps(send_log), stamp, address_id])
 
 

@@ -5,12 +5,8 @@ fresh SQLite database, as `make run` does.
 """
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+from phoneref.core.testing import run_django_script
 
 FLOW = """
 import json
@@ -47,26 +43,19 @@ print(json.dumps({
 
 
 def test_the_api_flow_works_on_sqlite(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "SECRET_KEY": "development-database-test",
-        "DEBUG": "1",
-        "DEMO_MODE": "1",
-        "OTP_DELAY_MIN": "0",
-        "OTP_DELAY_MAX": "0",
-        "ALLOWED_HOSTS": "testserver",
-        "LOG_LEVEL": "WARNING",
-    }
-    done = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-c", FLOW],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = run_django_script(
+        FLOW,
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "SECRET_KEY": "development-database-test",
+            "DEBUG": "1",
+            "DEMO_MODE": "1",
+            "OTP_DELAY_MIN": "0",
+            "OTP_DELAY_MAX": "0",
+            "ALLOWED_HOSTS": "testserver",
+            "LOG_LEVEL": "WARNING",
+        },
     )
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])

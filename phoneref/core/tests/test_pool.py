@@ -2,18 +2,15 @@
 
 import os
 import select
-import subprocess
-import sys
-from pathlib import Path
 
 import psycopg
 import pytest
-from django.conf import settings
 from django.db import connection
 from psycopg_pool import ConnectionPool
 
 from phoneref.core import pool as pool_module
 from phoneref.core.pool import connection_check, use_connection_check
+from phoneref.core.testing import run_django_script
 
 pytestmark = pytest.mark.django_db
 
@@ -176,21 +173,14 @@ with connection.cursor() as cursor:
     print(cursor.fetchone()[0])
 """
     database_url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/pool_probe"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DATABASE_POOL": "1",
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-    }
     try:
-        result = subprocess.run(  # noqa: S603 - our own interpreter and script
-            [sys.executable, "-c", probe],
-            cwd=Path(settings.BASE_DIR),
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
+        result = run_django_script(
+            probe,
+            {
+                "DATABASE_URL": database_url,
+                "DATABASE_POOL": "1",
+                "DJANGO_SETTINGS_MODULE": "config.settings_test",
+            },
         )
     finally:
         connect().execute("DROP DATABASE IF EXISTS test_pool_probe WITH (FORCE)")
