@@ -18,7 +18,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "phoneref.auth.apps.PasswordAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -103,7 +103,12 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_USER_MODEL = "users.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# The password backend serves the admin's login; the phone-code backend names the sessions a
+# verified code starts, which never open the admin (phoneref.auth.admin_site).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "phoneref.auth.backends.PhoneCodeBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -221,6 +226,13 @@ OTP_IP_SENDS_PER_HOUR = env.int("OTP_IP_SENDS_PER_HOUR", default=20)
 # Invite codes (SPEC 2.4).
 INVITE_FAILURES_PER_HOUR = env.int("INVITE_FAILURES_PER_HOUR", default=10)
 
+# Admin password logins (phoneref.auth.admin_site): failures per account from one network in
+# 15 minutes, and per network in an hour.
+STAFF_LOGIN_FAILURES_PER_ACCOUNT = env.int("STAFF_LOGIN_FAILURES_PER_ACCOUNT", default=5)
+STAFF_LOGIN_FAILURES_PER_NETWORK = env.int("STAFF_LOGIN_FAILURES_PER_NETWORK", default=20)
+
+# Per-client limits count an IPv6 client by its network of this prefix length.
+CLIENT_IPV6_PREFIX_LENGTH = env.int("CLIENT_IPV6_PREFIX_LENGTH", default=64)
 # How many reverse proxies of ours append to X-Forwarded-For (0: trust none of it).
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 # The covering index is a PostgreSQL speed-up; SQLite ignores INCLUDE, which is fine.

@@ -45,3 +45,16 @@ class ClientAddress(models.Model):
 
     def __str__(self) -> str:
         return self.ip
+
+
+class StaffLoginThrottle(models.Model):
+    """Recent failed admin password logins of one key: an account from one client network, or
+    one network for every account. Locked while a login is checked, so the limits hold across
+    every worker process."""
+
+    key = models.CharField(max_length=100, unique=True)
+    failure_log = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.key

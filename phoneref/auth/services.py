@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.db import connection, transaction
 from django.utils import timezone
 from knox.models import AuthToken
@@ -18,10 +19,11 @@ from phoneref.auth.codes import (
     login_code_matches,
     login_code_pattern,
 )
-from phoneref.auth.models import ClientAddress, PhoneLogin
+from phoneref.auth.models import ClientAddress, PhoneLogin, StaffLoginThrottle
 from phoneref.auth.sms import get_sms_backend
 from phoneref.core.db import call_and_release_connection
 from phoneref.core.errors import ServiceError, problems
+from phoneref.core.http import client_network
 from phoneref.core.phones import phone_to_e164
 from phoneref.core.rate_limits import (
     Window,
@@ -326,3 +328,55 @@ def token_revoke(*, token: AuthToken) -> None:
 
 def tokens_revoke_all(*, user: User) -> None:
     AuthToken.objects.filter(user=user).delete()
+
+
+def _staff_login_windows(key: str) -> list[Window]:
+    if key.startswith("account:"):
+        return [Window(settings.STAFF_LOGIN_FAILURES_PER_ACCOUNT, 15 * 60)]
+    return [Window(settings.STAFF_LOGIN_FAILURES_PER_NETWORK, 3600)]
+
+
+def staff_password_authenticate(
+    *, phone: str, password: str, client_ip: str, now: datetime | None = None
+) -> User | None:
+    """The staff member with this phone and password (the admin's login), or None.
+
+    Failures are counted per account from one client network and per network. Both rows are
+    locked while the password is checked, so concurrent tries queue and the count is exact,
+    and a network over either limit is refused before any password hash is computed. No
+    limit is per account alone: someone elsewhere cannot lock a staff member out.
+    """
+    try:
+        account = phone_to_e164(phone)
+    except ServiceError:
+        account = phone
+    network = client_network(client_ip)
+    keys = sorted([f"account:{account}@{network}", f"network:{network}"])
+    now = now or timezone.now()
+    ts = now.timestamp()
+    with transaction.atomic():
+        StaffLoginThrottle.objects.bulk_create(
+            [StaffLoginThrottle(key=key) for key in keys], ignore_conflicts=True
+        )
+        # In key order, so two logins never wait for each other's second row.
+        rows = list(
+            StaffLoginThrottle.objects.select_for_update().filter(key__in=keys).order_by("key")
+        )
+        waits = [
+            seconds_until_allowed(row.failure_log, now=ts, windows=_staff_login_windows(row.key))
+            for row in rows
+        ]
+        if any(wait is not None for wait in waits):
+            raise ServiceError(problems.TOO_MANY_REQUESTS, retry_after=max(w or 0 for w in waits))
+        user = authenticate(None, username=account, password=password)
+        for row in rows:
+            if user is None:
+                row.failure_log = log_append(
+                    row.failure_log, now=ts, windows=_staff_login_windows(row.key)
+                )
+            elif row.key.startswith("account:"):
+                row.failure_log = []
+            else:
+                continue
+            row.save(update_fields=["failure_log", "updated_at"])
+    return user

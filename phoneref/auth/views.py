@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from phoneref.auth.backends import PHONE_CODE_BACKEND
 from phoneref.auth.forms import CodeForm, PhoneForm
 from phoneref.auth.services import Login, login_code_send, login_code_verify
 from phoneref.core.errors import ServiceError
@@ -125,7 +126,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
 
 def _log_in(request: HttpRequest, login: Login, *, invite_code: str) -> None:
     """Start the session and say what happened, the invite code's fate included."""
-    auth_login(request, login.user, backend="django.contrib.auth.backends.ModelBackend")
+    auth_login(request, login.user, backend=PHONE_CODE_BACKEND)
     for key in _LOGIN_KEYS:
         request.session.pop(key, None)
     messages.success(request, WELCOME_NEW_MESSAGE if login.is_new_user else WELCOME_BACK_MESSAGE)

@@ -25,3 +25,21 @@ def _is_ip(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def client_network(ip: str) -> str:
+    """The network a client address stands for in per-client limits.
+
+    An IPv6 host gets a whole /64 (CLIENT_IPV6_PREFIX_LENGTH) and picks any address in it at
+    will, so the prefix is the client; an IPv4-mapped IPv6 address is its IPv4 address.
+    """
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        prefix = settings.CLIENT_IPV6_PREFIX_LENGTH
+        return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+    return str(address)
