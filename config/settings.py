@@ -144,7 +144,10 @@ LOGGING = {
         "database_unavailable": {"()": "phoneref.core.logs.DatabaseUnavailableFilter"},
     },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "plain": {
+            "()": "phoneref.core.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
         "json": {"()": "phoneref.core.logs.JsonFormatter"},
     },
     "handlers": {

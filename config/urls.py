@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
@@ -8,7 +9,12 @@ from phoneref.core import views as core_views
 urlpatterns = [
     path("api/v1/", include("phoneref.auth.api_urls")),
     path("api/v1/", include("phoneref.users.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # One version, named here: drf-spectacular would take it from `?version=` into a header.
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(api_version=settings.SPECTACULAR_SETTINGS["VERSION"]),
+        name="schema",
+    ),
     path("api/docs/", api_docs.RedocView.as_view(url_name="schema"), name="redoc"),
     path("api/docs/swagger/", api_docs.SwaggerView.as_view(url_name="schema"), name="swagger"),
     path("healthz", core_views.healthz, name="healthz"),

@@ -9,6 +9,7 @@ from functools import cache
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from knox.models import AuthToken
 
@@ -327,7 +328,10 @@ def token_revoke(*, token: AuthToken) -> None:
 
 
 def tokens_revoke_all(*, user: User) -> None:
-    AuthToken.objects.filter(user=user).delete()
+    """Log out everywhere: every bearer token and every web session of `user` ends."""
+    with transaction.atomic():
+        AuthToken.objects.filter(user=user).delete()
+        User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
 
 
 def _staff_login_windows(key: str) -> list[Window]:

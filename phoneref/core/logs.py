@@ -46,6 +46,28 @@ class DatabaseUnavailableFilter(logging.Filter):
         return True
 
 
+# Control characters (line breaks above all) and backslashes, written as escapes: a value
+# from a request cannot start a line of its own or pass for one that we wrote.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    return "\\\\" if char == "\\" else char.encode("unicode_escape").decode("ascii")
+
+
+class PlainFormatter(logging.Formatter):
+    """One line per record, whatever its message holds; a traceback still follows as it is."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        original = record.message
+        record.message = _UNSAFE.sub(_escaped, original)
+        try:
+            return super().formatMessage(record)
+        finally:
+            record.message = original
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {

@@ -1,8 +1,12 @@
+from collections.abc import Iterator
+
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from phoneref.core.phones import E164_MAX_LENGTH, E164_PATTERN
@@ -39,6 +43,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     referrals_count = models.PositiveIntegerField(_("referrals"), default=0, editable=False)
     # Times (epoch seconds) of recent failed activations, for the per-user hourly limit.
     invite_failure_log = models.JSONField(default=list, blank=True, editable=False)
+    # Raised by "log out everywhere": web sessions started before then no longer match the
+    # user's session hash, so Django ends them.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
@@ -77,3 +84,20 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.phone
+
+    def get_session_auth_hash(self) -> str:
+        return self._session_auth_hash(secret=None)
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_auth_hash(secret=secret)
+
+    def _session_auth_hash(self, *, secret: str | None) -> str:
+        # Django's rule (the password, so a new password ends other sessions) plus the
+        # generation.
+        return salted_hmac(
+            "phoneref.users.User.session_auth_hash",
+            f"{self.password}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()

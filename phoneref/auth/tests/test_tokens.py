@@ -106,3 +106,14 @@ def test_a_token_of_a_deactivated_user_is_refused(api_client, user):
 @pytest.mark.parametrize("url", ["/api/v1/auth/logout/", "/api/v1/auth/logout-all/"])
 def test_logout_needs_a_token(api_client, url):
     assert api_client.post(url).status_code == 401
+
+
+def test_logout_all_also_ends_the_users_web_sessions(api_client, client, user):
+    client.force_login(user, backend="phoneref.auth.backends.PhoneCodeBackend")
+    assert client.get("/profile/").status_code == 200
+    token, _ = token_issue(user=user)
+
+    response = api_client.post("/api/v1/auth/logout-all/", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert response.status_code == 204
+    assert client.get("/profile/")["Location"].startswith("/login/")

@@ -156,6 +156,19 @@ def test_the_schema_is_served_as_yaml_and_json(client):
     assert json.loads(as_json.content)["paths"]
 
 
+@pytest.mark.parametrize(
+    "version", ["\r\nX-Injected: 1", "\x00", "\"; filename*=UTF-8''evil.bat", "2.0"]
+)
+def test_the_query_cannot_reach_the_schema_download_name(client, version):
+    response = client.get("/api/schema/", {"version": version})
+    assert response.status_code == 200
+    assert (
+        response["Content-Disposition"]
+        == 'inline; filename="Phone login and referral API (1.0.0).yaml"'
+    )
+    assert "X-Injected" not in response
+
+
 class _Links(HTMLParser):
     """Every URL a page points at, and the text of its inline scripts and styles."""
 

@@ -6,7 +6,12 @@ import sys
 
 from django.db import OperationalError
 
-from phoneref.core.logs import DatabaseUnavailableFilter, JsonFormatter, request_id_var
+from phoneref.core.logs import (
+    DatabaseUnavailableFilter,
+    JsonFormatter,
+    PlainFormatter,
+    request_id_var,
+)
 
 
 def record(msg: str, *args, exc: BaseException | None = None, **extra) -> logging.LogRecord:
@@ -61,3 +66,20 @@ def test_other_errors_keep_their_traceback():
         failed = record("%s: %s", "Internal Server Error", "/x", exc=sys.exc_info()[1])
     assert DatabaseUnavailableFilter().filter(failed)
     assert failed.exc_info is not None
+
+
+def test_a_value_from_a_request_cannot_forge_a_plain_log_line():
+    line = PlainFormatter("%(levelname)s %(message)s").format(
+        record("%s %s", "GET", "/a\nINFO phoneref.requests forged\r\x1b[2K\\n")
+    )
+    assert "\n" not in line
+    assert "\r" not in line
+    assert line == "INFO GET /a\\nINFO phoneref.requests forged\\r\\x1b[2K\\\\n"
+
+
+def test_a_plain_log_line_still_ends_with_its_traceback():
+    try:
+        raise ValueError("boom")
+    except ValueError as exc:
+        line = PlainFormatter("%(message)s").format(record("failed", exc=exc))
+    assert line.startswith("failed\nTraceback")
