@@ -35,7 +35,8 @@ run: $(VENV)/.base messages
 	@mkdir -p var
 	DEBUG=$${DEBUG:-1} DEMO_MODE=$${DEMO_MODE:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} DEMO_MODE=$${DEMO_MODE:-1} $(BIN)/uvicorn config.asgi:application \
-		--host $(HOST) --port $(PORT) --no-access-log
+		--host $(HOST) --port $(PORT) --no-access-log \
+		--http phoneref.server.protocol:BoundedHttpToolsProtocol
 
 ## serve: the production profile (DEBUG off, gunicorn + uvicorn workers); see scripts/start
 serve: $(VENV)/.base messages

@@ -246,6 +246,10 @@ WEB_THREADS = env.int("WEB_THREADS", default=2)
 # Larger request bodies are refused with 413 before Django reads them; ours are a few fields.
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=64 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+# The production server's protocol (phoneref.server.protocol): a longer request line and
+# headers get 431; a request not whole this long after its first byte is dropped.
+REQUEST_HEAD_MAX_BYTES = env.int("REQUEST_HEAD_MAX_BYTES", default=32 * 1024)
+REQUEST_READ_TIMEOUT_SECONDS = env.float("REQUEST_READ_TIMEOUT_SECONDS", default=10.0)
 
 # HTTPS. Production (DEBUG off) defaults to the strict choices `check --deploy` asks for; each
 # can be relaxed where TLS ends elsewhere. Behind a TLS-terminating proxy, name the header it

@@ -13,4 +13,6 @@ class Worker(UvicornWorker):
         # phoneref.core.serving logs each request once, with its id and full duration.
         "access_log": False,
         "lifespan": "on",
+        # uvicorn's httptools protocol with a cap on the request head and a read deadline.
+        "http": "phoneref.server.protocol:BoundedHttpToolsProtocol",
     }

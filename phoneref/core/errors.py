@@ -56,9 +56,13 @@ class problems:
     NOT_FOUND = Problem("not_found", 404, _("Nothing is here."))
     METHOD_NOT_ALLOWED = Problem("method_not_allowed", 405, _("This method is not allowed here."))
     NOT_ACCEPTABLE = Problem("not_acceptable", 406, _("Cannot answer in the requested format."))
+    REQUEST_TIMEOUT = Problem("request_timeout", 408, _("The request did not arrive in time."))
     PAYLOAD_TOO_LARGE = Problem("payload_too_large", 413, _("The request body is too large."))
     UNSUPPORTED_MEDIA_TYPE = Problem(
         "unsupported_media_type", 415, _("Send the body as application/json.")
+    )
+    REQUEST_HEADER_TOO_LARGE = Problem(
+        "request_header_too_large", 431, _("The request line and headers are too large.")
     )
     SERVICE_UNAVAILABLE = Problem(
         "service_unavailable", 503, _("The service is temporarily unavailable. Try again shortly.")

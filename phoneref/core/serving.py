@@ -66,6 +66,10 @@ class BodyTooLarge(Exception):
     pass
 
 
+class ClientGone(Exception):
+    """The client left before its request body was whole."""
+
+
 class ViewKindRouter:
     """The ASGI application: each request to the handler that suits its view."""
 
@@ -120,6 +124,9 @@ class ViewKindRouter:
             body = await read_body(scope, receive, limit=self.max_body_bytes)
         except BodyTooLarge:
             await send_problem(send, problems.PAYLOAD_TOO_LARGE)
+            return
+        except ClientGone:
+            # Half a body is not a request: nothing runs, and nobody is left to answer.
             return
         if view_is_async(scope["path"]):
             await self.asgi_app(scope, _replay(body, receive), send)
@@ -193,7 +200,8 @@ def view_is_async(path: str) -> bool:
 
 
 async def read_body(scope: Scope, receive: Receive, *, limit: int) -> bytes:
-    """The whole request body, or BodyTooLarge as soon as it is known to exceed `limit`."""
+    """The whole request body; BodyTooLarge as soon as it is known to exceed `limit`, or
+    ClientGone if the client disconnects first."""
     for name, value in scope.get("headers", []):
         if name == b"content-length" and value.isdigit() and int(value) > limit:
             raise BodyTooLarge
@@ -202,7 +210,7 @@ async def read_body(scope: Scope, receive: Receive, *, limit: int) -> bytes:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise ClientGone
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

@@ -95,6 +95,32 @@ def test_a_body_at_the_limit_is_served():
     assert call(router(), chunks=(b"x" * LIMIT,)).status == 201
 
 
+def test_a_client_gone_before_its_body_is_whole_runs_nothing():
+    ran = []
+
+    def app(environ, start_response):
+        ran.append(environ["PATH_INFO"])
+        start_response("200 OK", [])
+        return [b""]
+
+    incoming = [
+        {"type": "http.request", "body": b'{"phone": "+7', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent = []
+
+    async def receive():
+        return incoming.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/healthz", "headers": []}
+    asyncio.run(router(app)(scope, receive, send))
+    assert ran == []
+    assert sent == []
+
+
 def test_a_well_formed_request_id_is_kept_and_anything_else_replaced():
     seen = []
 

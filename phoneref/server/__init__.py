@@ -1,0 +1,1 @@
+"""What serves HTTP in front of Django: the connection protocol of the production server."""
