@@ -223,8 +223,11 @@ OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
 OTP_RESEND_COOLDOWN_SECONDS = env.int("OTP_RESEND_COOLDOWN_SECONDS", default=60)
 OTP_SENDS_PER_HOUR = env.int("OTP_SENDS_PER_HOUR", default=5)
 OTP_SENDS_PER_DAY = env.int("OTP_SENDS_PER_DAY", default=10)
+# Wrong codes per phone from one client network, rolling 24 h (0 = off).
 OTP_FAILURES_PER_DAY = env.int("OTP_FAILURES_PER_DAY", default=10)
 OTP_IP_SENDS_PER_HOUR = env.int("OTP_IP_SENDS_PER_HOUR", default=20)
+# Wrong codes per client network over every phone, per hour (0 = off).
+OTP_IP_FAILURES_PER_HOUR = env.int("OTP_IP_FAILURES_PER_HOUR", default=30)
 
 # Invite codes (SPEC 2.4).
 INVITE_FAILURES_PER_HOUR = env.int("INVITE_FAILURES_PER_HOUR", default=10)

@@ -20,7 +20,9 @@ def test_a_russian_browser_gets_russian_pages_and_errors(new_page):
     )
     request_code(page, "+79165550301")
     submit_code(page, "0000" if demo_code(page) != "0000" else "1111")
-    expect(page.locator("#id_code_error")).to_have_text("Неверный код. Осталось 4 попытки.")
+    expect(page.locator("#id_code_error")).to_have_text(
+        "Код неверный или устарел. Проверьте его или запросите новый. Осталось 9 попыток."
+    )
 
 
 def test_the_language_switch_changes_the_language_and_keeps_the_page(new_page):

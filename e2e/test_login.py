@@ -49,7 +49,9 @@ def test_a_wrong_code_is_explained_beside_the_field_and_focused(page: Page):
     field = page.get_by_label("Code from the message")
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(field).to_be_focused()
-    expect(field).to_have_accessible_description("The code is wrong. 4 tries left.")
+    expect(field).to_have_accessible_description(
+        "The code is wrong or has expired. Check it, or request a new one. 9 tries left."
+    )
     expect(page).to_have_title("Error: Enter the code · Phoneref")
     submit_code(page, code)
     expect(page).to_have_url("/profile/")

@@ -34,8 +34,8 @@ class PhoneLoginAdmin(admin.ModelAdmin):
 
 @admin.register(ClientAddress)
 class ClientAddressAdmin(admin.ModelAdmin):
-    list_display = ["ip", "updated_at"]
-    search_fields = ["ip"]
+    list_display = ["network", "updated_at"]
+    search_fields = ["network"]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -115,9 +115,12 @@ class CodeVerifyApi(APIView):
             "Checks the code sent to the phone and answers with a bearer token and the profile. "
             "The first login of a number creates its user, with its own invite code "
             "(`is_new_user: true`).\n\n"
-            "A code works once and, by default, for 300 s. Wrong codes are counted: after 5 on "
-            "one code it stops working (`429 too_many_attempts`: request a new one), and after "
-            "10 on one phone in 24 h its checks are refused until the window passes.\n\n"
+            "A code works once and, by default, for 300 s. A wrong code, an expired or used one "
+            "and none at all all answer `400 invalid_code`, with `attempts_left`: the wrong "
+            "codes this client may still send for this number today. After 5 wrong tries a "
+            "code stops working (request a new one). Wrong codes count against the client's "
+            "network: 10 per number per 24 h and 30 over all numbers per hour, then "
+            "`429 too_many_attempts` with `Retry-After`.\n\n"
             "`invite_code` (optional) is activated in the same step, under the same rules as "
             "`POST /api/v1/profile/activate-invite/`. If it cannot be activated, the login still "
             "succeeds and `invite_error` says why."
@@ -128,7 +131,6 @@ class CodeVerifyApi(APIView):
             **problem_responses(
                 problems.INVALID_PHONE,
                 problems.INVALID_CODE,
-                problems.CODE_EXPIRED,
                 problems.TOO_MANY_ATTEMPTS,
                 problems.ACCOUNT_DISABLED,
             ),
@@ -171,6 +173,7 @@ class CodeVerifyApi(APIView):
         login = login_code_verify(
             phone=body.validated_data["phone"],
             code=body.validated_data["code"],
+            client_ip=client_ip(request),
             invite_code=body.validated_data.get("invite_code"),
         )
         token, expires_at = token_issue(user=login.user)

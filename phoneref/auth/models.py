@@ -18,9 +18,10 @@ class PhoneLogin(models.Model):
     code_expires_at = models.DateTimeField(_("code expires at"), null=True, blank=True)
     code_failed_attempts = models.PositiveSmallIntegerField(_("wrong tries"), default=0)
     code_used_at = models.DateTimeField(_("code used at"), null=True, blank=True)
-    # Epoch seconds of recent sends and failed checks, trimmed to the longest window.
+    # Epoch seconds of recent sends, trimmed to the longest window.
     send_log = models.JSONField(default=list, blank=True, editable=False)
-    failure_log = models.JSONField(default=list, blank=True, editable=False)
+    # Epoch seconds of the last day's failed checks, by the client network they came from.
+    failures_by_network = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("phone login")
@@ -37,14 +38,18 @@ class PhoneLogin(models.Model):
 
 
 class ClientAddress(models.Model):
-    """Recent code requests from one client IP, for the per-address hourly limit."""
+    """Recent code requests and failed code checks from one client network, for the
+    per-client hourly limits."""
 
-    ip = models.GenericIPAddressField(unique=True)
+    # phoneref.core.http.client_network: an IPv4 address, or an IPv6 network such as
+    # 2001:db8:1:2::/64.
+    network = models.CharField(max_length=50, unique=True)
     send_log = models.JSONField(default=list, blank=True)
+    failure_log = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
-        return self.ip
+        return self.network
 
 
 class StaffLoginThrottle(models.Model):

@@ -100,7 +100,7 @@ def login_code_request(*, phone: str, client_ip: str, now: datetime | None = Non
         else:
             send_log = _phone_login_new_code_locked(new_code)
         if ip_limited:
-            _client_address_record(ip=client_ip, now=now)
+            _client_address_record(network=client_network(client_ip), now=now)
     resend_in = seconds_until_allowed(send_log, now=ts, windows=_send_windows()) or 0
     return CodeRequest(
         phone=phone, code=code, expires_in=settings.OTP_TTL_SECONDS, resend_in=resend_in
@@ -151,10 +151,11 @@ def _phone_login_new_code_sql(windows: tuple[Window, ...]) -> str:
 _PHONE_LOGIN_NEW_CODE_IF_ALLOWED_SQL = """
 INSERT INTO {table} AS login (
     phone, code_digest, code_sent_at, code_expires_at, code_failed_attempts, code_used_at,
-    send_log, failure_log
+    send_log, failures_by_network
 )
 VALUES (
-    %(phone)s, %(digest)s, %(sent_at)s, %(expires_at)s, 0, NULL, %(first_log)s::jsonb, '[]'
+    %(phone)s, %(digest)s, %(sent_at)s, %(expires_at)s, 0, NULL, %(first_log)s::jsonb,
+    jsonb_build_object()
 )
 ON CONFLICT (phone) DO UPDATE SET
     code_digest = excluded.code_digest, code_sent_at = excluded.code_sent_at,
@@ -192,8 +193,8 @@ def _phone_login_new_code_locked(new_code: dict) -> list[float]:
 
 # ON CONFLICT DO UPDATE takes the row lock SELECT ... FOR UPDATE would.
 _PHONE_LOGIN_LOCK_SQL = """
-INSERT INTO {table} (phone, code_digest, code_failed_attempts, send_log, failure_log)
-VALUES (%s, '', 0, '[]', '[]')
+INSERT INTO {table} (phone, code_digest, code_failed_attempts, send_log, failures_by_network)
+VALUES (%s, '', 0, '[]', '{{}}')
 ON CONFLICT (phone) DO UPDATE SET phone = excluded.phone
 RETURNING id, send_log
 """
@@ -203,8 +204,8 @@ UPDATE {table} SET code_digest = %s, code_sent_at = %s, code_expires_at = %s,
 WHERE id = %s
 """
 _CLIENT_ADDRESS_LOCK_SQL = """
-INSERT INTO {table} (ip, send_log, updated_at) VALUES (%s, '[]', %s)
-ON CONFLICT (ip) DO UPDATE SET ip = excluded.ip
+INSERT INTO {table} (network, send_log, failure_log, updated_at) VALUES (%s, '[]', '[]', %s)
+ON CONFLICT (network) DO UPDATE SET network = excluded.network
 RETURNING id, send_log
 """
 _CLIENT_ADDRESS_SEND_SQL = "UPDATE {table} SET send_log = %s, updated_at = %s WHERE id = %s"
@@ -231,12 +232,12 @@ def _send_admitted_locked(
     return row_id, log_append(send_log, now=now, windows=windows)
 
 
-def _client_address_record(*, ip: str, now: datetime) -> None:
+def _client_address_record(*, network: str, now: datetime) -> None:
     stamp = connection.ops.adapt_datetimefield_value(now)
     address_id, send_log = _send_admitted_locked(
         ClientAddress,
         _CLIENT_ADDRESS_LOCK_SQL,
-        [ip, stamp],
+        [network, stamp],
         now=now.timestamp(),
         windows=_ip_windows(),
     )
@@ -257,12 +258,25 @@ async def login_code_send(*, phone: str, client_ip: str) -> CodeRequest:
     return request
 
 
+def _network_failure_windows() -> list[Window]:
+    return [Window(settings.OTP_IP_FAILURES_PER_HOUR, 3600)]
+
+
 def login_code_verify(
-    *, phone: str, code: str, invite_code: str | None = None, now: datetime | None = None
+    *,
+    phone: str,
+    code: str,
+    client_ip: str,
+    invite_code: str | None = None,
+    now: datetime | None = None,
 ) -> Login:
     """Log in with the code sent to `phone`; the first login creates the user.
 
-    A code works once; each wrong try is counted against the code and against the phone.
+    A code works once. A wrong code, an expired one and none at all get the same answer, so
+    a guess tells nobody whether the number is logging in right now. Every wrong try counts
+    against the client's network, for this phone and for all phones; against the phone it
+    only counts towards killing its live code, so a guesser elsewhere never locks the owner
+    out (README, "Rate limits").
     """
     phone = phone_to_e164(phone)
     if not isinstance(code, str) or not login_code_pattern().fullmatch(code):
@@ -273,19 +287,23 @@ def login_code_verify(
         )
     now = now or timezone.now()
     ts = now.timestamp()
+    network = client_network(client_ip)
     with transaction.atomic():
-        login = PhoneLogin.objects.select_for_update().filter(phone=phone).first()
-        if login is None or not login.code_digest:
-            raise ServiceError(problems.CODE_EXPIRED, field="code")
-        wait = seconds_until_allowed(login.failure_log, now=ts, windows=_failure_windows())
+        # Locked in the order a code request locks them: the phone's row, then the network's.
+        login = _phone_login_locked(phone)
+        failures = _failures_within_day(login.failures_by_network, now=ts)
+        wait = seconds_until_allowed(failures.get(network, []), now=ts, windows=_failure_windows())
         if wait is not None:
             raise ServiceError(problems.TOO_MANY_ATTEMPTS, retry_after=wait)
-        if login.code_expires_at <= now:
-            raise ServiceError(problems.CODE_EXPIRED, field="code")
-        if login.code_failed_attempts >= settings.OTP_MAX_ATTEMPTS:
-            wait = seconds_until_allowed(login.send_log, now=ts, windows=_send_windows())
-            raise ServiceError(problems.TOO_MANY_ATTEMPTS, retry_after=wait or 1)
-        if login_code_matches(phone=phone, code=code, digest=login.code_digest):
+        address = _client_address_locked(network) if settings.OTP_IP_FAILURES_PER_HOUR else None
+        if address is not None:
+            wait = seconds_until_allowed(
+                address.failure_log, now=ts, windows=_network_failure_windows()
+            )
+            if wait is not None:
+                raise ServiceError(problems.TOO_MANY_ATTEMPTS, retry_after=wait)
+        live = bool(login.code_digest) and login.code_expires_at > now
+        if live and login_code_matches(phone=phone, code=code, digest=login.code_digest):
             login.code_digest = ""
             login.code_used_at = now
             login.save(update_fields=["code_digest", "code_used_at"])
@@ -293,18 +311,7 @@ def login_code_verify(
             # Checked only once the code is right, so it tells nothing to someone guessing.
             refusal = None if user.is_active else ServiceError(problems.ACCOUNT_DISABLED)
         else:
-            login.code_failed_attempts += 1
-            login.failure_log = log_append(login.failure_log, now=ts, windows=_failure_windows())
-            login.save(update_fields=["code_failed_attempts", "failure_log"])
-            # Whichever runs out first: this code's tries or the phone's daily failures (when
-            # that limit is on; 0 switches it off).
-            attempts_left = settings.OTP_MAX_ATTEMPTS - login.code_failed_attempts
-            if settings.OTP_FAILURES_PER_DAY > 0:
-                daily_failures = len(events_within(login.failure_log, now=ts, seconds=DAY))
-                attempts_left = min(attempts_left, settings.OTP_FAILURES_PER_DAY - daily_failures)
-            refusal = ServiceError(
-                problems.INVALID_CODE, field="code", extra={"attempts_left": attempts_left}
-            )
+            refusal = _wrong_code_counted(login, address, network=network, live=live, now=ts)
     if refusal is not None:
         # Raised after the block so the counted failure (or the spent code) is committed.
         raise refusal
@@ -315,6 +322,47 @@ def login_code_verify(
         except ServiceError as exc:
             invite_error = exc
     return Login(user=user, is_new_user=is_new_user, invite_error=invite_error)
+
+
+def _wrong_code_counted(
+    login: PhoneLogin, address: ClientAddress | None, *, network: str, live: bool, now: float
+) -> ServiceError:
+    """Counts a wrong check on the locked rows; the refusal to raise once they are saved."""
+    if live:
+        login.code_failed_attempts += 1
+        if login.code_failed_attempts >= settings.OTP_MAX_ATTEMPTS:
+            login.code_digest = ""
+    failures = login.failures_by_network
+    failures[network] = log_append(failures.get(network, []), now=now, windows=_failure_windows())
+    login.save(update_fields=["code_digest", "code_failed_attempts", "failures_by_network"])
+    if address is not None:
+        address.failure_log = log_append(
+            address.failure_log, now=now, windows=_network_failure_windows()
+        )
+        address.save(update_fields=["failure_log", "updated_at"])
+    extra = {}
+    if settings.OTP_FAILURES_PER_DAY > 0:
+        # What this client has left on this number today: the same whether or not a code is
+        # live, and whatever anyone else has tried.
+        extra["attempts_left"] = settings.OTP_FAILURES_PER_DAY - len(failures[network])
+    return ServiceError(problems.INVALID_CODE, field="code", extra=extra)
+
+
+def _phone_login_locked(phone: str) -> PhoneLogin:
+    """The phone's login row, created empty if the number never asked for a code, locked."""
+    PhoneLogin.objects.bulk_create([PhoneLogin(phone=phone)], ignore_conflicts=True)
+    return PhoneLogin.objects.select_for_update().get(phone=phone)
+
+
+def _client_address_locked(network: str) -> ClientAddress:
+    ClientAddress.objects.bulk_create([ClientAddress(network=network)], ignore_conflicts=True)
+    return ClientAddress.objects.select_for_update().get(network=network)
+
+
+def _failures_within_day(by_network: dict, *, now: float) -> dict[str, list[float]]:
+    """The failure log of each network, trimmed to the last 24 h, without empty ones."""
+    recent = {net: events_within(log, now=now, seconds=DAY) for net, log in by_network.items()}
+    return {net: log for net, log in recent.items() if log}
 
 
 def token_issue(*, user: User) -> tuple[str, datetime]:

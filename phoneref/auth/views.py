@@ -102,7 +102,10 @@ def verify_view(request: HttpRequest) -> HttpResponse:
         invite_code = form.cleaned_data["invite_code"]
         try:
             login = login_code_verify(
-                phone=phone, code=form.cleaned_data["code"], invite_code=invite_code or None
+                phone=phone,
+                code=form.cleaned_data["code"],
+                client_ip=client_ip(request),
+                invite_code=invite_code or None,
             )
         except ServiceError as error:
             form.add_service_error(error)

@@ -22,12 +22,15 @@ class problems:
     INVALID_INPUT = Problem("invalid_input", 400, _("The request has invalid fields."))
     MALFORMED_REQUEST = Problem("malformed_request", 400, _("The request body is not valid JSON."))
     INVALID_PHONE = Problem("invalid_phone", 400, _("Enter a valid phone number."))
-    INVALID_CODE = Problem("invalid_code", 400, _("The code is wrong."))
-    CODE_EXPIRED = Problem(
-        "code_expired", 400, _("The code has expired or was not requested. Request a new one.")
+    # One answer for a wrong code, an expired or spent one and none at all: which of them it
+    # was would tell a guesser whether the number is logging in right now.
+    INVALID_CODE = Problem(
+        "invalid_code",
+        400,
+        _("The code is wrong or has expired. Check it, or request a new one."),
     )
     TOO_MANY_ATTEMPTS = Problem(
-        "too_many_attempts", 429, _("Too many wrong codes. Try again later.")
+        "too_many_attempts", 429, _("Too many wrong codes from your network. Try again later.")
     )
     TOO_MANY_REQUESTS = Problem("too_many_requests", 429, _("Too many requests. Try again later."))
     INVITE_CODE_NOT_FOUND = Problem(

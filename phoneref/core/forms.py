@@ -8,7 +8,7 @@ from django.utils.translation import ngettext
 
 from phoneref.core.errors import ServiceError, problems
 
-NO_ATTEMPTS_LEFT = _("No tries left: request a new code.")
+NO_ATTEMPTS_LEFT = _("No tries left for this number today from your network.")
 
 
 def wait_text(seconds: int) -> str:

@@ -36,7 +36,9 @@ class ProblemSerializer(serializers.Serializer):
     attempts_left = serializers.IntegerField(
         required=False,
         min_value=0,
-        help_text="`invalid_code` only: wrong tries left before the code stops working.",
+        help_text=(
+            "`invalid_code` only: wrong codes this client may still send for this number today."
+        ),
     )
 
 
@@ -61,7 +63,6 @@ def problem_responses(*raised: Problem) -> dict[tuple[int, str], ProblemResponse
 _EXAMPLE_FIELD = {
     problems.INVALID_PHONE: "phone",
     problems.INVALID_CODE: "code",
-    problems.CODE_EXPIRED: "code",
     problems.INVALID_INVITE_CODE: "invite_code",
     problems.INVITE_CODE_NOT_FOUND: "invite_code",
     problems.INVITE_CODE_IS_OWN: "invite_code",

@@ -137,20 +137,26 @@ def test_a_malformed_code_is_refused_beside_the_field(client, code, message):
 def test_a_wrong_code_says_how_many_tries_are_left(client):
     code = request_code(client)
     response = client.post(VERIFY_URL, {"code": wrong(code)})
-    assert field_error(response, "code") == "The code is wrong. 4 tries left."
+    assert (
+        field_error(response, "code")
+        == "The code is wrong or has expired. Check it, or request a new one. 9 tries left."
+    )
     assert not User.objects.exists()
 
 
 def test_wrong_codes_end_in_a_refusal_beside_the_code_field(client):
     code = request_code(client)
-    for _ in range(4):
+    for _ in range(9):
         client.post(VERIFY_URL, {"code": wrong(code)})
     last_try = client.post(VERIFY_URL, {"code": wrong(code)})
     assert field_error(last_try, "code") == (
-        "The code is wrong. No tries left: request a new code."
+        "The code is wrong or has expired. Check it, or request a new one. "
+        "No tries left for this number today from your network."
     )
     refused = client.post(VERIFY_URL, {"code": code})
-    assert field_error(refused, "code").startswith("Too many wrong codes. Try again later. Wait")
+    assert field_error(refused, "code").startswith(
+        "Too many wrong codes from your network. Try again later. Wait"
+    )
     assert not get_user(client).is_authenticated
 
 
@@ -158,15 +164,18 @@ def test_an_expired_code_is_refused_beside_the_field(client):
     code = request_code(client)
     with time_machine.travel(timezone.now() + timedelta(seconds=301)):
         response = client.post(VERIFY_URL, {"code": code})
-    assert field_error(response, "code") == (
-        "The code has expired or was not requested. Request a new one."
+    assert (
+        field_error(response, "code")
+        == "The code is wrong or has expired. Check it, or request a new one. 9 tries left."
     )
 
 
 def test_a_wrong_code_in_russian(client):
     code = request_code(client)
     response = client.post(VERIFY_URL, {"code": wrong(code)}, HTTP_ACCEPT_LANGUAGE="ru")
-    assert field_error(response, "code") == "Неверный код. Осталось 4 попытки."
+    assert field_error(response, "code") == (
+        "Код неверный или устарел. Проверьте его или запросите новый. Осталось 9 попыток."
+    )
 
 
 def test_the_right_code_creates_the_user_and_signs_in(client):
@@ -272,7 +281,10 @@ def test_a_new_code_after_the_cooldown_replaces_the_old_one(client, monkeypatch)
         assert "A new code has been sent." in page_text(response)
         assert [message.code for message in sms.outbox] == ["1111", "2222"]
         refused = client.post(VERIFY_URL, {"code": "1111"})
-        assert field_error(refused, "code") == "The code is wrong. 4 tries left."
+        assert (
+            field_error(refused, "code")
+            == "The code is wrong or has expired. Check it, or request a new one. 9 tries left."
+        )
         assert client.post(VERIFY_URL, {"code": "2222"}).status_code == 302
 
 

@@ -113,7 +113,7 @@ def test_json_body_operations_document_the_ways_a_body_can_be_wrong(schema):
         ("POST /api/v1/auth/request-code/", {"invalid_phone", "too_many_requests"}),
         (
             "POST /api/v1/auth/verify-code/",
-            {"invalid_phone", "invalid_code", "code_expired", "too_many_attempts"},
+            {"invalid_phone", "invalid_code", "too_many_attempts"},
         ),
         (
             "POST /api/v1/profile/activate-invite/",

@@ -2,6 +2,8 @@
 
 import pytest
 
+from phoneref.core.http import client_network
+
 URL = "/api/v1/auth/request-code/"
 PROXY = "10.0.0.5"
 
@@ -48,5 +50,37 @@ def test_behind_a_trusted_proxy_addresses_the_client_prepends_are_ignored(api_cl
             api_client, n, remote=PROXY, forwarded=f"192.0.2.{n}, 198.51.100.9"
         ).status_code
         for n in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+
+
+@pytest.mark.parametrize(
+    ("address", "network"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+    ],
+)
+def test_a_client_is_its_ipv4_address_or_its_ipv6_network(address, network):
+    assert client_network(address) == network
+
+
+@pytest.mark.django_db
+def test_addresses_of_one_ipv6_network_share_the_send_limit(api_client):
+    statuses = [
+        request_code(api_client, n, remote=f"2001:db8:5:5::{n + 1}").status_code for n in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+
+
+@pytest.mark.django_db
+def test_an_ipv4_mapped_address_shares_the_limit_of_its_ipv4_address(api_client):
+    statuses = [
+        request_code(api_client, 0, remote="192.0.2.44").status_code,
+        request_code(api_client, 1, remote="::ffff:192.0.2.44").status_code,
+        request_code(api_client, 2, remote="192.0.2.44").status_code,
     ]
     assert statuses == [200, 200, 429]

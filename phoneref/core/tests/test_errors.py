@@ -19,7 +19,6 @@ def test_problem_codes_are_unique_and_snake_case():
         ("invalid_phone", 400),
         ("invalid_input", 400),
         ("invalid_code", 400),
-        ("code_expired", 400),
         ("too_many_attempts", 429),
         ("too_many_requests", 429),
         ("invite_code_not_found", 400),

@@ -30,15 +30,22 @@ def test_a_wait_reads_as_a_person_would_say_it(seconds, english, russian):
 def test_a_wrong_code_tells_the_tries_left():
     error = ServiceError(problems.INVALID_CODE, field="code", extra={"attempts_left": 1})
     with translation.override("en"):
-        assert service_error_text(error) == "The code is wrong. 1 try left."
+        assert service_error_text(error) == (
+            "The code is wrong or has expired. Check it, or request a new one. 1 try left."
+        )
     with translation.override("ru"):
-        assert service_error_text(error) == "Неверный код. Осталась 1 попытка."
+        assert service_error_text(error) == (
+            "Код неверный или устарел. Проверьте его или запросите новый. Осталась 1 попытка."
+        )
 
 
-def test_the_last_wrong_code_says_to_request_a_new_one():
+def test_the_last_wrong_code_says_no_tries_are_left_today():
     error = ServiceError(problems.INVALID_CODE, field="code", extra={"attempts_left": 0})
     with translation.override("en"):
-        assert service_error_text(error) == "The code is wrong. No tries left: request a new code."
+        assert service_error_text(error) == (
+            "The code is wrong or has expired. Check it, or request a new one. "
+            "No tries left for this number today from your network."
+        )
 
 
 def test_a_limit_tells_how_long_to_wait():
