@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
@@ -47,6 +48,11 @@ def problem_body(
         body["errors"] = errors
     body.update(extra)
     return body
+
+
+def problem_json(problem: Problem, **body: Any) -> bytes:
+    """A problem body for responses made outside DRF, written as its renderer writes the rest."""
+    return JSONRenderer().render(problem_body(problem, **body))
 
 
 def problem_response(

@@ -27,7 +27,6 @@ import asyncio
 import contextvars
 import gc
 import io
-import json
 import logging
 import sys
 import time
@@ -41,7 +40,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 
 from phoneref.core.errors import problems
-from phoneref.core.exceptions import PROBLEM_CONTENT_TYPE, problem_body
+from phoneref.core.exceptions import PROBLEM_CONTENT_TYPE, problem_json
 from phoneref.core.logs import REQUEST_ID_HEADER, request_id_from, request_id_var
 
 logger = logging.getLogger(__name__)
@@ -236,7 +235,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 async def send_problem(send: Send, problem) -> None:
-    body = json.dumps(problem_body(problem)).encode()
+    body = problem_json(problem)
     await send(
         {
             "type": "http.response.start",

@@ -7,7 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from phoneref.core.errors import Problem, problems
-from phoneref.core.exceptions import PROBLEM_CONTENT_TYPE, problem_body
+from phoneref.core.exceptions import PROBLEM_CONTENT_TYPE, problem_json
 
 
 @never_cache
@@ -31,8 +31,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 def _error(request: HttpRequest, problem: Problem) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse(
-            problem_body(problem), status=problem.status, content_type=PROBLEM_CONTENT_TYPE
+        return HttpResponse(
+            problem_json(problem), status=problem.status, content_type=PROBLEM_CONTENT_TYPE
         )
     return render(request, "error.html", {"problem": problem}, status=problem.status)
 

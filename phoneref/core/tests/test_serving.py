@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.http import HttpResponse
+from rest_framework.renderers import JSONRenderer
 
 from phoneref.core.serving import ViewKindRouter, respond_after
 
@@ -84,6 +85,8 @@ def test_a_declared_length_over_the_limit_is_refused_before_reading():
     assert response.status == 413
     assert response.headers[b"content-type"] == b"application/problem+json"
     assert json.loads(response.body)["code"] == "payload_too_large"
+    # Written as the API writes every other problem: compact, not Python's spaced default.
+    assert response.body == JSONRenderer().render(json.loads(response.body))
 
 
 def test_a_streamed_body_is_refused_once_it_passes_the_limit():
