@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from phoneref.core import api_docs
@@ -17,6 +17,8 @@ urlpatterns = [
     ),
     path("api/docs/", api_docs.RedocView.as_view(url_name="schema"), name="redoc"),
     path("api/docs/swagger/", api_docs.SwaggerView.as_view(url_name="schema"), name="swagger"),
+    # Last of the API: any other /api/ path (a missing trailing slash too) is not_found.
+    re_path(r"^api/", core_views.api_not_found),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),

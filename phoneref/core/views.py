@@ -4,6 +4,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from phoneref.core.errors import Problem, problems
@@ -38,6 +39,16 @@ def _error(request: HttpRequest, problem: Problem) -> HttpResponse:
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _error(request, problems.NOT_FOUND)
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """Every other path under /api/ (the URLconf's last API route), whatever the method.
+
+    With DEBUG on, Django answers a URL that resolves to nothing with its HTML debug page and
+    never asks handler404; resolving here gives API clients the same problem in every profile.
+    """
     return _error(request, problems.NOT_FOUND)
 
 

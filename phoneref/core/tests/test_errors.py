@@ -42,3 +42,18 @@ def test_web_pages_answer_404_in_html_and_the_api_in_problem_json(client, db):
     assert api.status_code == 404
     assert api["Content-Type"] == "application/problem+json"
     assert api.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("path", ["/api/v1/no-such-endpoint/", "/api/v1/profile", "/api/"])
+def test_an_unknown_api_url_is_the_not_found_problem_with_debug_on_too(
+    client, db, settings, method, path
+):
+    settings.DEBUG = True
+    response = getattr(client, method)(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.content == (
+        b'{"type":"urn:phoneref:problem:not_found","title":"Nothing is here.","status":404,'
+        b'"detail":"Nothing is here.","code":"not_found"}'
+    )
