@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
@@ -176,6 +177,8 @@ class ReferralPagination(CursorPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+    # DRF's own message says only "Invalid cursor" (and is misspelt in its Russian catalogue).
+    invalid_cursor_message = _("Not a valid cursor: follow the next or previous link of a page.")
 
     def decode_cursor(self, request):
         try:

@@ -219,6 +219,18 @@ def test_bad_paging_parameters_are_400_problems(auth_client, query):
     assert response.json()["code"] == "invalid_input"
 
 
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Not a valid cursor: follow the next or previous link of a page."),
+        ("ru", "Недопустимый курсор: переходите по ссылкам next и previous страницы."),
+    ],
+)
+def test_a_cursor_that_is_not_ours_gets_our_own_message(auth_client, language, message):
+    response = auth_client.get(f"{REFERRALS_URL}?cursor=garbage", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.json()["errors"] == {"cursor": [message]}
+
+
 def test_the_profile_shows_at_most_a_hundred_recent_referrals(auth_client):
     referees_bulk(auth_client.user, 150)
     body = auth_client.get(PROFILE_URL).json()
