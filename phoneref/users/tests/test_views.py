@@ -287,3 +287,20 @@ def test_a_referral_link_tells_who_already_activated_a_code(signed_in, user):
         f'You have already activated the invite code <strong class="mono">{first.invite_code}'
         in (page_text(response))
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "joined", "referred"),
+    [
+        ("en", "Jan. 1, 2026", "Jan. 1, 2026, midnight"),
+        ("ru", "1 января 2026 г.", "1 января 2026 г. 0:00"),
+    ],
+)
+def test_the_profile_writes_every_date_in_the_same_style(
+    signed_in, user, language, joined, referred
+):
+    User.objects.filter(pk=user.pk).update(date_joined=datetime(2026, 1, 1, tzinfo=UTC))
+    invite_referrals(user, 1)
+    page = page_text(signed_in.get(PROFILE_URL, HTTP_ACCEPT_LANGUAGE=language))
+    assert f">{joined}</time>" in page
+    assert f">{referred}</time>" in page
