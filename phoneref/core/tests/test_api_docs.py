@@ -107,6 +107,13 @@ def test_json_body_operations_document_the_ways_a_body_can_be_wrong(schema):
         assert _codes(operation, "415") == {"unsupported_media_type"}, name
 
 
+def test_every_operation_documents_what_any_request_can_meet(schema):
+    for name, operation in _operations(schema):
+        assert _codes(operation, "406") == {"not_acceptable"}, name
+        assert _codes(operation, "413") == {"payload_too_large"}, name
+        assert _codes(operation, "503") == {"service_unavailable"}, name
+
+
 @pytest.mark.parametrize(
     ("operation", "codes"),
     [
