@@ -118,3 +118,35 @@ def test_sigterm_stops_the_server_cleanly(start_server):
     server = start_server()
     assert stop(server) == 0
     assert "Shutting down" in server.output()
+
+
+SECRET_KEY_MISSING = (
+    "manage.py: SECRET_KEY is not set: set it (50+ random characters, see .env.example), "
+    "or DEBUG=1 on a development machine."
+)
+
+
+def _start_without_secret_key(**overrides: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(ROOT / "scripts" / "start")],
+        cwd=ROOT,
+        # Port 0: should it get as far as listening, it takes no port another server uses.
+        env=production_env(SECRET_KEY="", HOST="127.0.0.1", PORT="0", **overrides),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_start_without_a_secret_key_says_what_to_set_in_one_line():
+    result = _start_without_secret_key()
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [SECRET_KEY_MISSING]
+
+
+def test_the_server_itself_refuses_to_start_without_a_secret_key():
+    # Nothing run before the server: its workers fail to load the application and say why.
+    result = _start_without_secret_key(MIGRATE_ON_START="0", COLLECTSTATIC_ON_START="0")
+    assert result.returncode != 0
+    assert SECRET_KEY_MISSING.removeprefix("manage.py: ") in result.stderr
