@@ -1,5 +1,6 @@
-"""The gunicorn worker that `make serve` runs: uvicorn, with proxy headers left to Django."""
+"""The gunicorn parts `make serve` uses: a uvicorn worker (proxy headers left to Django), a log."""
 
+from gunicorn.glogging import Logger as GunicornLogger
 from uvicorn_worker import UvicornWorker
 
 
@@ -16,3 +17,24 @@ class Worker(UvicornWorker):
         # uvicorn's httptools protocol with a cap on the request head and a read deadline.
         "http": "phoneref.server.protocol:BoundedHttpToolsProtocol",
     }
+
+    def run(self) -> None:
+        # uvloop closes a listening socket itself when the server stops, and detaches a plain
+        # socket object so that nothing closes it again. gunicorn's wrapper is not one: uvloop
+        # called its close(), which failed on the closed descriptor and was logged as
+        # "Error while closing socket [Errno 9] Bad file descriptor" on every clean shutdown.
+        self.sockets = [listener.sock for listener in self.sockets]
+        super().run()
+
+
+class Logger(GunicornLogger):
+    """gunicorn's log, with the address in its "Listening at:" line.
+
+    With --reuse-port each worker binds a socket of its own and the arbiter holds none, so the
+    line it logs at start-up named no address ("Listening at:  (7477)").
+    """
+
+    def info(self, msg, *args, **kwargs) -> None:
+        if msg.startswith("Listening at:") and args and not args[0]:
+            args = (",".join(f"http://{bind}" for bind in self.cfg.bind), *args[1:])
+        super().info(msg, *args, **kwargs)

@@ -114,10 +114,17 @@ def test_a_body_over_the_limit_is_refused_with_413_problem_json(server):
     assert response.json()["code"] == "payload_too_large"
 
 
+def test_the_log_says_where_the_server_listens(server):
+    assert re.search(rf"\[INFO\] Listening at: {re.escape(server.url)} \(\d+\)", server.output())
+
+
 def test_sigterm_stops_the_server_cleanly(start_server):
     server = start_server()
     assert stop(server) == 0
-    assert "Shutting down" in server.output()
+    log = server.output()
+    assert "Shutting down" in log
+    assert "[ERROR]" not in log
+    assert "Error while closing socket" not in log
 
 
 SECRET_KEY_MISSING = (
