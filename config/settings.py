@@ -165,6 +165,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's own console handler (DEBUG only) printed its lines a second time,
+        # unformatted; they reach the handler above like every other logger's.
+        "django": {"handlers": [], "propagate": True},
         # Every request is logged once by phoneref.core.serving; Django would log 4xx twice.
         "django.request": {"level": "ERROR", "filters": ["database_unavailable"]},
     },

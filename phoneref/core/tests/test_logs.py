@@ -83,3 +83,21 @@ def test_a_plain_log_line_still_ends_with_its_traceback():
     except ValueError as exc:
         line = PlainFormatter("%(message)s").format(record("failed", exc=exc))
     assert line.startswith("failed\nTraceback")
+
+
+def test_a_django_warning_is_written_once_with_debug_on(settings):
+    """Only by the root's handler: Django's own console one, for DEBUG, printed it again."""
+    settings.DEBUG = True
+    warning = logging.LogRecord(
+        "django.security.csrf", logging.WARNING, __file__, 1, "Forbidden", (), None
+    )
+    on_the_way = []
+    logger = logging.getLogger(warning.name)
+    while logger.parent is not None:
+        on_the_way += [
+            h for h in logger.handlers if h.level <= warning.levelno and h.filter(warning)
+        ]
+        assert logger.propagate, logger.name
+        logger = logger.parent
+    assert on_the_way == []
+    assert logger is logging.getLogger()
