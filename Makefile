@@ -6,7 +6,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run serve bench test test-suites lint unit test-e2e test-postman test-schemathesis test-live lock messages clean
+.PHONY: help run serve bench test test-suites lint fmt unit test-e2e test-postman test-schemathesis test-live lock messages clean
+.DEFAULT_GOAL := help
+
+## help: list these targets (what `make` alone does)
+help:
+	@sed -e 's|$$(HOST)|$(HOST)|g' -e 's|$$(PORT)|$(PORT)|g' -e 's|$$(BENCH_REPORT)|$(BENCH_REPORT)|g' \
+		$(firstword $(MAKEFILE_LIST)) | awk '/^## / { line = substr($$0, 4); \
+		if (match(line, /^[a-z][a-z0-9-]*: /)) printf "  %-19s %s\n", substr(line, 1, RLENGTH - 2), substr(line, RLENGTH + 1); \
+		else printf "  %-19s %s\n", "", line }'
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,11 +56,18 @@ test: $(VENV)/.dev
 
 test-suites: lint unit test-e2e test-postman test-schemathesis test-live
 
+## lint: ruff's checks and formatting, and no model change without its migration
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings_test
 
+## fmt: apply ruff's fixes and formatting, so that `make lint` passes
+fmt: $(VENV)/.dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## unit: the unit, API and concurrency tests (pytest-django) on DATABASE_URL, which make test sets
 unit: messages
 	$(BIN)/pytest -q --ignore=e2e --ignore=live
 
@@ -99,5 +114,6 @@ lock:
 	uv pip compile pyproject.toml -o requirements/base.txt --python-version 3.11 --generate-hashes -q
 	uv pip compile pyproject.toml --group dev -o requirements/dev.txt --python-version 3.11 --generate-hashes -q
 
+## clean: remove the venv and the collected static files
 clean:
 	rm -rf $(VENV) var/static
