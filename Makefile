@@ -50,8 +50,10 @@ run: $(VENV)/.base messages
 serve: $(VENV)/.base messages
 	scripts/start
 
-## test: every suite on a throwaway PostgreSQL (or on DATABASE_URL when set)
+## test: every suite on a throwaway PostgreSQL (or on DATABASE_URL when set); first, one
+## line names any tool the machine lacks (scripts/check-prereqs)
 test: $(VENV)/.dev
+	@scripts/check-prereqs
 	scripts/with-postgres $(MAKE) --no-print-directory test-suites
 
 test-suites: lint unit test-e2e test-postman test-schemathesis test-live
