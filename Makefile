@@ -107,9 +107,13 @@ test-live: $(VENV)/.dev messages
 	env -u DATABASE_URL scripts/with-postgres $(BIN)/pytest -q -p no:randomly live
 
 ## bench: the load benchmark of the production profile, on its own throwaway PostgreSQL;
-## prints a table and writes it to docs/benchmarks.md
+## prints the table and writes it to $(BENCH_REPORT); BENCH_WRITE_DOCS=1 also puts it into
+## docs/benchmarks.md, BENCH_SERVER_LOG=<file> keeps the server's log there
+BENCH_REPORT ?= var/bench.md
 bench: $(VENV)/.base messages
-	env -u DATABASE_URL scripts/with-postgres $(BIN)/python -m bench.run
+	env -u DATABASE_URL scripts/with-postgres $(BIN)/python -m bench.run --report $(BENCH_REPORT) \
+		$(if $(filter 1,$(BENCH_WRITE_DOCS)),--write-docs) \
+		$(if $(BENCH_SERVER_LOG),--server-log $(BENCH_SERVER_LOG))
 
 ## lock: re-pin requirements/*.txt from pyproject.toml (needs uv)
 lock:

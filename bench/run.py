@@ -1,10 +1,13 @@
 """`make bench`: the production profile under load, on this machine, against its own database.
 
 Seeds the data, starts `scripts/start` on a free loopback port, runs six measurements with
-bench.loadgen, prints a Markdown table with the machine it ran on and writes the same into
-docs/benchmarks.md. Needs DATABASE_URL of a throwaway PostgreSQL (`make bench` provides one).
+bench.loadgen, prints a Markdown table with the machine it ran on and writes it to the file
+`--report` names; `--write-docs` also puts it into docs/benchmarks.md. The server's log is
+kept only at `--server-log`. Needs DATABASE_URL of a throwaway PostgreSQL (`make bench`
+provides one and the options).
 """
 
+import argparse
 import asyncio
 import datetime
 import json
@@ -67,26 +70,30 @@ def _server_env(port: int) -> dict[str, str]:
 
 
 def _start_server(port: int, log_path: Path) -> subprocess.Popen:
-    log = log_path.open("wb")
-    server = subprocess.Popen(
-        [str(ROOT / "scripts" / "start")],
-        cwd=ROOT,
-        env=_server_env(port),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [str(ROOT / "scripts" / "start")],
+            cwd=ROOT,
+            env=_server_env(port),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"bench: the server exited; see {log_path}")
+            raise SystemExit(f"bench: the server exited; its last lines:\n{_tail(log_path)}")
         try:
             with urllib.request.urlopen(f"http://{HOST}:{port}/readyz", timeout=2):
                 return server
         except OSError:
             time.sleep(0.2)
     _stop_server(server)
-    raise SystemExit(f"bench: the server did not become ready; see {log_path}")
+    raise SystemExit(f"bench: the server did not become ready; its last lines:\n{_tail(log_path)}")
+
+
+def _tail(log_path: Path, lines: int = 40) -> str:
+    return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def _stop_server(server: subprocess.Popen) -> None:
@@ -307,7 +314,18 @@ def _write_report(text: str) -> None:
     REPORT.write_text(f"{head}{start}\n{text}\n{end}{tail}")
 
 
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run")
+    parser.add_argument("--report", type=Path, required=True, help="where to write the table")
+    parser.add_argument(
+        "--write-docs", action="store_true", help=f"also put it into {REPORT.relative_to(ROOT)}"
+    )
+    parser.add_argument("--server-log", type=Path, help="keep the server's output in this file")
+    return parser.parse_args()
+
+
 def main() -> int:
+    args = _arguments()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         print("bench: needs DATABASE_URL of a throwaway PostgreSQL (run `make bench`)")
         return 2
@@ -335,17 +353,28 @@ def main() -> int:
     connection.close()
 
     port = _free_port()
-    log_path = Path(tempfile.mkdtemp(prefix="phoneref-bench.")) / "server.log"
-    server = _start_server(port, log_path)
-    # The load generator shares the cores with the server it measures: like the server, it
-    # keeps the garbage collector off what it has loaded.
-    gc_freeze_loaded()
+    # The server logs every request, megabytes a run: kept only when asked for.
+    if args.server_log is None:
+        fd, name = tempfile.mkstemp(prefix="phoneref-bench.", suffix=".log")
+        os.close(fd)
+        log_path = Path(name)
+    else:
+        log_path = args.server_log
+        log_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        rows = uvloop.run(asyncio.wait_for(_measure(port, seeded), timeout=600))
-        pids = _process_group(server.pid)
-        peaks = {pid: _peak_rss_mb(pid) for pid in pids}
+        server = _start_server(port, log_path)
+        # The load generator shares the cores with the server it measures: like the server,
+        # it keeps the garbage collector off what it has loaded.
+        gc_freeze_loaded()
+        try:
+            rows = uvloop.run(asyncio.wait_for(_measure(port, seeded), timeout=600))
+            pids = _process_group(server.pid)
+            peaks = {pid: _peak_rss_mb(pid) for pid in pids}
+        finally:
+            _stop_server(server)
     finally:
-        _stop_server(server)
+        if args.server_log is None:
+            log_path.unlink()
     rows.append(
         Row(
             "6. Memory: peak RSS per server process",
@@ -357,11 +386,21 @@ def main() -> int:
     machine = _machine_line(pg_version, load_before)
     date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = f"Last run: {date}. Machine: {machine}.\n\n{_table(rows)}"
-    print()
-    print(text)
-    _write_report(text)
-    print(f"\nbench: written to {REPORT.relative_to(ROOT)}; server log: {log_path}")
+    _publish(text, args)
     return 0 if all(r.passed for r in rows) else 1
+
+
+def _publish(text: str, args: argparse.Namespace) -> None:
+    """The table on the terminal and in the report file; in the docs only when asked."""
+    print(f"\n{text}\n")
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(text + "\n")
+    print(f"bench: the table is in {args.report}")
+    if args.write_docs:
+        _write_report(text)
+        print(f"bench: and in {REPORT.relative_to(ROOT)}")
+    if args.server_log is not None:
+        print(f"bench: the server's log is in {args.server_log}")
 
 
 if __name__ == "__main__":
