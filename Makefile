@@ -102,7 +102,8 @@ test-schemathesis: $(VENV)/.dev
 		run --checks all "$$BASE_URL/api/schema/?format=json"'
 
 ## test-live: the production profile (scripts/start) on a PostgreSQL of its own, which the
-## outage test stops and starts: check --deploy, pages, API, limits, a database outage
+## outage test stops and starts: check --deploy, pages, API, limits, a database outage; and
+## the README's curl examples against make run
 test-live: $(VENV)/.dev messages
 	env -u DATABASE_URL scripts/with-postgres $(BIN)/pytest -q -p no:randomly live
 
