@@ -2,10 +2,10 @@
 
 A view lists the problems its services raise: `responses={200: Out, **problem_responses(
 problems.INVALID_PHONE)}`. `ApiAutoSchema` adds those any operation of its kind can meet (a body
-that is not JSON or too large, a missing token, an Accept without JSON, the database being
-away) and documents one response per status, with an example of each code made by the
-exception handler itself from `phoneref.core.errors.problems`, so codes and wording are never
-copied by hand.
+that is not JSON or too large, a missing token, an Accept without JSON, a request head too
+slow or too large, the database being away) and documents one response per status, with an
+example of each code made by the exception handler itself from `phoneref.core.errors.problems`,
+so codes and wording are never copied by hand.
 """
 
 from collections import defaultdict
@@ -126,9 +126,16 @@ class ApiAutoSchema(AutoSchema):
             ]
         if self._requires_token():
             found += [problems.NOT_AUTHENTICATED, problems.INVALID_TOKEN]
-        # Any request: an Accept without JSON, a body over the limit (refused by the server
-        # before the view, whatever the method), the database being away.
-        found += [problems.NOT_ACCEPTABLE, problems.PAYLOAD_TOO_LARGE, problems.SERVICE_UNAVAILABLE]
+        # Any request: an Accept without JSON; a head too slow or too large, a body too large
+        # (the server's own answers, before the view, whatever the method); the database
+        # being away.
+        found += [
+            problems.NOT_ACCEPTABLE,
+            problems.REQUEST_TIMEOUT,
+            problems.PAYLOAD_TOO_LARGE,
+            problems.REQUEST_HEADER_TOO_LARGE,
+            problems.SERVICE_UNAVAILABLE,
+        ]
         return found
 
     def _problem_responses(self, raised: list[Problem]) -> dict[str, Any]:

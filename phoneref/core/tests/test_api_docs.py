@@ -110,7 +110,9 @@ def test_json_body_operations_document_the_ways_a_body_can_be_wrong(schema):
 def test_every_operation_documents_what_any_request_can_meet(schema):
     for name, operation in _operations(schema):
         assert _codes(operation, "406") == {"not_acceptable"}, name
+        assert _codes(operation, "408") == {"request_timeout"}, name
         assert _codes(operation, "413") == {"payload_too_large"}, name
+        assert _codes(operation, "431") == {"request_header_too_large"}, name
         assert _codes(operation, "503") == {"service_unavailable"}, name
 
 
