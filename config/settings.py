@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "phoneref.core",
     "phoneref.users",
     "phoneref.auth",
+    "phoneref.abuse",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +249,48 @@ STAFF_LOGIN_FAILURES_PER_NETWORK = env.int("STAFF_LOGIN_FAILURES_PER_NETWORK", d
 
 # Per-client limits count an IPv6 client by its network of this prefix length.
 CLIENT_IPV6_PREFIX_LENGTH = env.int("CLIENT_IPV6_PREFIX_LENGTH", default=64)
+
+# Abuse defence (phoneref.abuse). Who may receive a code: phonenumbers' number types, by
+# name, and ISO 3166 countries (`*` = all).
+OTP_ALLOWED_NUMBER_TYPES = env.list(
+    "OTP_ALLOWED_NUMBER_TYPES", default=["MOBILE", "FIXED_LINE_OR_MOBILE"]
+)
+OTP_ALLOWED_COUNTRIES = [
+    c.upper() for c in env.list("OTP_ALLOWED_COUNTRIES", default=[PHONE_DEFAULT_REGION])
+]
+# All sends together, rolling hour, 0 = off.
+OTP_SENDS_PER_HOUR_TOTAL = env.int("OTP_SENDS_PER_HOUR_TOTAL", default=0)
+# The per-prefix breaker: a prefix is the country code and the next OTP_PREFIX_DIGITS digits.
+OTP_PREFIX_BREAKER = env.bool("OTP_PREFIX_BREAKER", default=True)
+OTP_PREFIX_DIGITS = env.int("OTP_PREFIX_DIGITS", default=3)
+OTP_PREFIX_WINDOW_MINUTES = env.int("OTP_PREFIX_WINDOW_MINUTES", default=60)
+OTP_PREFIX_MIN_SENDS = env.int("OTP_PREFIX_MIN_SENDS", default=100)
+OTP_PREFIX_RATE_FACTOR = env.float("OTP_PREFIX_RATE_FACTOR", default=3.0)
+OTP_PREFIX_MIN_VERIFIED = env.float("OTP_PREFIX_MIN_VERIFIED", default=0.2)
+OTP_PREFIX_BASELINE_DAYS = env.int("OTP_PREFIX_BASELINE_DAYS", default=7)
+OTP_PREFIX_PAUSE_MINUTES = env.int("OTP_PREFIX_PAUSE_MINUTES", default=60)
+# The optional bot check on request-code: turnstile | hcaptcha; off when unset.
+CAPTCHA_PROVIDER = env.str("CAPTCHA_PROVIDER", default="").lower()
+if CAPTCHA_PROVIDER not in ("", "turnstile", "hcaptcha"):
+    raise ImproperlyConfigured("CAPTCHA_PROVIDER must be turnstile, hcaptcha or unset")
+CAPTCHA_SITE_KEY = env.str("CAPTCHA_SITE_KEY", default="")
+CAPTCHA_SECRET_KEY = env.str("CAPTCHA_SECRET_KEY", default="")
+CAPTCHA_VERIFY_URL = env.str(
+    "CAPTCHA_VERIFY_URL",
+    default={
+        "turnstile": "https://challenges.cloudflare.com/turnstile/v0/siteverify",
+        "hcaptcha": "https://api.hcaptcha.com/siteverify",
+    }.get(CAPTCHA_PROVIDER, ""),
+)
+CAPTCHA_TIMEOUT_SECONDS = env.float("CAPTCHA_TIMEOUT_SECONDS", default=3.0)
+# When the provider cannot be reached: 0 refuses the code request (captcha_failed), 1 lets it
+# through.
+CAPTCHA_FAIL_OPEN = env.bool("CAPTCHA_FAIL_OPEN", default=False)
+# Referral fraud flags: this many activations of one code from one network within the window
+# flag the later ones (0 = off).
+REFERRAL_BURST_ACTIVATIONS = env.int("REFERRAL_BURST_ACTIVATIONS", default=5)
+REFERRAL_BURST_WINDOW_MINUTES = env.int("REFERRAL_BURST_WINDOW_MINUTES", default=60)
+
 # How many reverse proxies of ours append to X-Forwarded-For (0: trust none of it).
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 # The covering index is a PostgreSQL speed-up; SQLite ignores INCLUDE, which is fine.

@@ -27,6 +27,14 @@ from phoneref.users.selectors import profile_get
 
 class CodeRequestInputSerializer(serializers.Serializer):
     phone = serializers.CharField(help_text="Any common format; stored as E.164.")
+    captcha_token = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "The bot check's token (Turnstile or hCaptcha widget), required when the server "
+            "has one configured; ignored otherwise."
+        ),
+    )
 
 
 class CodeRequestOutputSerializer(serializers.Serializer):
@@ -48,14 +56,26 @@ class CodeRequestApi(APIView):
             "gateway delay (1-2 s by default). A new code replaces the previous one. The answer "
             "is the same whether or not the number has an account; no account is created here."
             "\n\nLimits, with their defaults: per phone one code per 60 s, 5 per hour and 10 per "
-            "24 h; per client IP 20 per hour. Over a limit the answer is "
-            "`429 too_many_requests` with `Retry-After`. In demo mode the code is also in the "
-            "response."
+            "24 h; per client IP 20 per hour; all sends together `OTP_SENDS_PER_HOUR_TOTAL` per "
+            "hour when set. Over a limit the answer is `429 too_many_requests` with "
+            "`Retry-After`; so is a request to a number prefix paused by the pumping breaker. "
+            "In demo mode the code is also in the response.\n\n"
+            "Codes go only to mobile numbers (`400 phone_not_mobile`) of the allowed countries "
+            "(`403 country_not_allowed`). When the server has a bot check configured, "
+            "`captcha_token` is required (`400 captcha_required`) and verified with the "
+            "provider (`400 captcha_failed`)."
         ),
         request=CodeRequestInputSerializer,
         responses={
             200: OpenApiResponse(CodeRequestOutputSerializer, "The code is sent."),
-            **problem_responses(problems.INVALID_PHONE, problems.TOO_MANY_REQUESTS),
+            **problem_responses(
+                problems.INVALID_PHONE,
+                problems.PHONE_NOT_MOBILE,
+                problems.CAPTCHA_REQUIRED,
+                problems.CAPTCHA_FAILED,
+                problems.COUNTRY_NOT_ALLOWED,
+                problems.TOO_MANY_REQUESTS,
+            ),
         },
         examples=[
             OpenApiExample(
@@ -71,7 +91,13 @@ class CodeRequestApi(APIView):
     def post(self, request: Request) -> Response:
         body = CodeRequestInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        sent = login_code_request(phone=body.validated_data["phone"], client_ip=client_ip(request))
+        # The bot check, when on, is a sync call in this thread, bounded by
+        # CAPTCHA_TIMEOUT_SECONDS: it must pass before the code is made.
+        sent = login_code_request(
+            phone=body.validated_data["phone"],
+            client_ip=client_ip(request),
+            captcha_token=body.validated_data.get("captcha_token"),
+        )
         data = {"phone": sent.phone, "expires_in": sent.expires_in, "resend_in": sent.resend_in}
         if settings.DEMO_MODE:
             data["code"] = sent.code
@@ -123,13 +149,16 @@ class CodeVerifyApi(APIView):
             "`429 too_many_attempts` with `Retry-After`.\n\n"
             "`invite_code` (optional) is activated in the same step, under the same rules as "
             "`POST /api/v1/profile/activate-invite/`. If it cannot be activated, the login still "
-            "succeeds and `invite_error` says why."
+            "succeeds and `invite_error` says why.\n\n"
+            "A number of a country that may not receive codes gets `403 country_not_allowed` "
+            "here too."
         ),
         request=CodeVerifyInputSerializer,
         responses={
             200: OpenApiResponse(CodeVerifyOutputSerializer, "Logged in."),
             **problem_responses(
                 problems.INVALID_PHONE,
+                problems.COUNTRY_NOT_ALLOWED,
                 problems.INVALID_CODE,
                 problems.TOO_MANY_ATTEMPTS,
                 problems.ACCOUNT_DISABLED,

@@ -13,6 +13,14 @@ from django.db.models import F
 from django.utils import timezone
 from knox.models import AuthToken
 
+from phoneref.abuse.captcha import CAPTCHA_PASSED, CaptchaPass, captcha_averify
+from phoneref.abuse.services import (
+    code_login_record,
+    code_request_screen,
+    code_send_needs_transaction,
+    code_send_spend,
+    code_verify_screen,
+)
 from phoneref.auth.codes import (
     login_code_digest,
     login_code_format_message,
@@ -72,13 +80,20 @@ def _ip_windows() -> list[Window]:
     return [Window(settings.OTP_IP_SENDS_PER_HOUR, 3600)]
 
 
-def login_code_request(*, phone: str, client_ip: str, now: datetime | None = None) -> CodeRequest:
+def login_code_request(
+    *,
+    phone: str,
+    client_ip: str,
+    captcha_token: str | CaptchaPass | None = None,
+    now: datetime | None = None,
+) -> CodeRequest:
     """Make a new code for `phone`, replacing any earlier one, within the send limits.
 
     Never looks at users, so the answer is the same for a number with or without an account.
     """
     phone = phone_to_e164(phone)
     now = now or timezone.now()
+    code_request_screen(phone=phone, client_ip=client_ip, captcha_token=captcha_token, now=now)
     ts = now.timestamp()
     code = login_code_generate()
     new_code = {
@@ -94,13 +109,16 @@ def login_code_request(*, phone: str, client_ip: str, now: datetime | None = Non
     one_statement = _checks_limits_in_one_statement()
     # On PostgreSQL the phone's write is one statement, atomic by itself; the client address's
     # row, when its limit is on, must change with it or not at all.
-    with transaction.atomic() if ip_limited or not one_statement else nullcontext():
+    # So does the all-sends budget's, when it is on.
+    together = ip_limited or code_send_needs_transaction() or not one_statement
+    with transaction.atomic() if together else nullcontext():
         if one_statement:
             send_log = _phone_login_new_code(new_code)
         else:
             send_log = _phone_login_new_code_locked(new_code)
         if ip_limited:
             _client_address_record(network=client_network(client_ip), now=now)
+        code_send_spend(now=now)
     resend_in = seconds_until_allowed(send_log, now=ts, windows=_send_windows()) or 0
     return CodeRequest(
         phone=phone, code=code, expires_in=settings.OTP_TTL_SECONDS, resend_in=resend_in
@@ -249,10 +267,16 @@ async def login_code_deliver(request: CodeRequest) -> None:
     await get_sms_backend().send_login_code(phone=request.phone, code=request.code)
 
 
-async def login_code_send(*, phone: str, client_ip: str) -> CodeRequest:
-    """Request a code and deliver it, from async code (the web pages)."""
+async def login_code_send(
+    *, phone: str, client_ip: str, captcha_token: str | None = None
+) -> CodeRequest:
+    """Request a code and deliver it, from async code (the web pages).
+
+    The bot check, when on, is awaited here, before the request's thread hop.
+    """
+    await captcha_averify(token=captcha_token, client_ip=client_ip)
     request = await call_and_release_connection(
-        login_code_request, phone=phone, client_ip=client_ip
+        login_code_request, phone=phone, client_ip=client_ip, captcha_token=CAPTCHA_PASSED
     )
     await login_code_deliver(request)
     return request
@@ -279,6 +303,7 @@ def login_code_verify(
     out (README, "Rate limits").
     """
     phone = phone_to_e164(phone)
+    code_verify_screen(phone=phone)
     if not isinstance(code, str) or not login_code_pattern().fullmatch(code):
         raise ServiceError(
             problems.INVALID_INPUT,
@@ -307,7 +332,8 @@ def login_code_verify(
             login.code_digest = ""
             login.code_used_at = now
             login.save(update_fields=["code_digest", "code_used_at"])
-            user, is_new_user = user_get_or_create(phone=phone)
+            code_login_record(phone=phone, code_sent_at=login.code_sent_at)
+            user, is_new_user = user_get_or_create(phone=phone, client_ip=client_ip)
             # Checked only once the code is right, so it tells nothing to someone guessing.
             refusal = None if user.is_active else ServiceError(problems.ACCOUNT_DISABLED)
         else:
@@ -318,7 +344,7 @@ def login_code_verify(
     invite_error = None
     if invite_code:
         try:
-            invite_code_activate(user=user, invite_code=invite_code, now=now)
+            invite_code_activate(user=user, invite_code=invite_code, client_ip=client_ip, now=now)
         except ServiceError as exc:
             invite_error = exc
     return Login(user=user, is_new_user=is_new_user, invite_error=invite_error)

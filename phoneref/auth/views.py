@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from phoneref.abuse.captcha import captcha_content_security_policy, captcha_provider
 from phoneref.auth.backends import PHONE_CODE_BACKEND
 from phoneref.auth.forms import CodeForm, PhoneForm
 from phoneref.auth.services import Login, login_code_send, login_code_verify
@@ -40,8 +41,29 @@ INVITE_NOT_ACTIVATED_MESSAGE = _("You are signed in, but the invite code was not
 LOGGED_OUT_MESSAGE = _("You have logged out.")
 
 
+def render_with_captcha(
+    request: HttpRequest, template: str, context: dict, status: int = 200
+) -> HttpResponse:
+    """A page with a form that sends a code: with the bot check's widget when one is
+    configured, and only then a content security policy that lets its provider in."""
+    provider = captcha_provider()
+    if provider is None:
+        return render(request, template, context, status=status)
+    context = {**context, "captcha": provider, "captcha_site_key": settings.CAPTCHA_SITE_KEY}
+    response = render(request, template, context, status=status)
+    response["Content-Security-Policy"] = captcha_content_security_policy()
+    return response
+
+
+def _captcha_token(request: HttpRequest) -> str | None:
+    provider = captcha_provider()
+    return request.POST.get(provider.field) if provider is not None else None
+
+
 async def _send_code(request: HttpRequest, phone: str) -> None:
-    sent = await login_code_send(phone=phone, client_ip=client_ip(request))
+    sent = await login_code_send(
+        phone=phone, client_ip=client_ip(request), captcha_token=_captcha_token(request)
+    )
     await request.session.aset(SESSION_PHONE, sent.phone)
     await request.session.aset(SESSION_RESEND_AT, timezone.now().timestamp() + sent.resend_in)
     if settings.DEMO_MODE:
@@ -67,7 +89,7 @@ async def login_view(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("login-verify")
     context = {"form": form, "invite_code": await request.session.aget(SESSION_INVITE_CODE)}
-    return await sync_to_async(render)(request, "auth/login.html", context)
+    return await sync_to_async(render_with_captcha)(request, "auth/login.html", context)
 
 
 @never_cache
@@ -124,7 +146,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
         "resend_error": request.session.pop(SESSION_RESEND_ERROR, None),
         "code_minutes": settings.OTP_TTL_SECONDS // 60,
     }
-    return render(request, "auth/verify.html", context)
+    return render_with_captcha(request, "auth/verify.html", context)
 
 
 def _log_in(request: HttpRequest, login: Login, *, invite_code: str) -> None:

@@ -33,6 +33,16 @@ class problems:
         "too_many_attempts", 429, _("Too many wrong codes from your network. Try again later.")
     )
     TOO_MANY_REQUESTS = Problem("too_many_requests", 429, _("Too many requests. Try again later."))
+    PHONE_NOT_MOBILE = Problem(
+        "phone_not_mobile", 400, _("Codes are sent only to mobile numbers. Enter a mobile number.")
+    )
+    COUNTRY_NOT_ALLOWED = Problem(
+        "country_not_allowed", 403, _("Codes are not sent to numbers of this country.")
+    )
+    CAPTCHA_REQUIRED = Problem("captcha_required", 400, _("Complete the check that you are human."))
+    CAPTCHA_FAILED = Problem(
+        "captcha_failed", 400, _("The check that you are human failed. Try it again.")
+    )
     INVITE_CODE_NOT_FOUND = Problem(
         "invite_code_not_found", 400, _("There is no user with this invite code.")
     )

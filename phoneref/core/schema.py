@@ -63,6 +63,9 @@ def problem_responses(*raised: Problem) -> dict[tuple[int, str], ProblemResponse
 # The input each problem concerns, so its example shows `errors` as a real response does.
 _EXAMPLE_FIELD = {
     problems.INVALID_PHONE: "phone",
+    problems.PHONE_NOT_MOBILE: "phone",
+    problems.CAPTCHA_REQUIRED: "captcha_token",
+    problems.CAPTCHA_FAILED: "captcha_token",
     problems.INVALID_CODE: "code",
     problems.INVALID_INVITE_CODE: "invite_code",
     problems.INVITE_CODE_NOT_FOUND: "invite_code",

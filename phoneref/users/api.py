@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from phoneref.auth.authentication import BearerTokenAuthentication
 from phoneref.core.errors import problems
+from phoneref.core.http import client_ip
 from phoneref.core.schema import problem_responses
 from phoneref.users.invite_codes import invite_link
 from phoneref.users.models import User
@@ -140,7 +141,9 @@ class InviteActivateApi(APIView):
         body = InviteActivateInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         user = invite_code_activate(
-            user=request.user, invite_code=body.validated_data["invite_code"]
+            user=request.user,
+            invite_code=body.validated_data["invite_code"],
+            client_ip=client_ip(request),
         )
         return Response(profile_data(request, profile_get(user=user)))
 

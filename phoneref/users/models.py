@@ -39,6 +39,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         related_name="referrals",
     )
     referred_at = models.DateTimeField(_("invite code activated at"), null=True, blank=True)
+    # Set when staff reject the referral as fraud: the referrer no longer lists or counts this
+    # user, while the user's one activation stays used.
+    referral_rejected = models.BooleanField(
+        _("referral rejected"), default=False, db_default=False, editable=False
+    )
     # Kept by the activation service in the same transaction, so the profile never counts rows.
     referrals_count = models.PositiveIntegerField(_("referrals"), default=0, editable=False)
     # Times (epoch seconds) of recent failed activations, for the per-user hourly limit.
@@ -74,10 +79,12 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(condition=Q(phone__regex=E164_PATTERN), name="user_phone_e164"),
         ]
         indexes = [
-            # "Who used my code", newest first, answered from the index alone.
+            # "Who used my code", newest first, answered from the index alone; rejected
+            # referrals are not in it.
             models.Index(
                 fields=["referred_by", "-referred_at", "-id"],
                 include=["phone"],
+                condition=Q(referral_rejected=False),
                 name="user_referrals_newest",
             ),
         ]

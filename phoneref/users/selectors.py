@@ -23,9 +23,10 @@ class Profile:
 
 
 def referral_list(*, user: User) -> QuerySet[User]:
-    """Users who activated `user`'s code, newest first, read from one covering index."""
+    """Users who activated `user`'s code and count as referrals, newest first, read from one
+    covering index."""
     return (
-        User.objects.filter(referred_by=user)
+        User.objects.filter(referred_by=user, referral_rejected=False)
         .order_by("-referred_at", "-id")
         .only("id", "phone", "referred_at")
     )
@@ -43,7 +44,7 @@ class ProfileExtras:
 # running them. The newest referrals come straight from the covering index, so a million
 # referrals cost what ten do; the activated code is read only when there is one.
 _RECENT_REFERRALS_SQL = (
-    "SELECT phone FROM {table} WHERE referred_by_id = %s"
+    "SELECT phone FROM {table} WHERE referred_by_id = %s AND NOT referral_rejected"
     " ORDER BY referred_at DESC, id DESC LIMIT %s"
 )
 _INVITE_CODE_SQL = "SELECT invite_code FROM {table} WHERE id = %s"
@@ -51,7 +52,7 @@ _INVITE_CODE_SQL = "SELECT invite_code FROM {table} WHERE id = %s"
 _PROFILE_EXTRAS_SQL = """
 (SELECT r.invite_code FROM {table} r WHERE r.id = u.referred_by_id),
 ARRAY(
-    SELECT x.phone FROM {table} x WHERE x.referred_by_id = u.id
+    SELECT x.phone FROM {table} x WHERE x.referred_by_id = u.id AND NOT x.referral_rejected
     ORDER BY x.referred_at DESC, x.id DESC LIMIT {limit}
 )
 """

@@ -8,6 +8,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from phoneref.abuse.services import activation_record, signup_record
 from phoneref.core.errors import ServiceError, problems
 from phoneref.core.phones import phone_to_e164
 from phoneref.core.rate_limits import Window, log_append, seconds_until_allowed
@@ -42,13 +43,18 @@ def user_create(*, phone: str, password: str | None = None, **fields) -> User:
     raise RuntimeError("could not generate a unique invite code")
 
 
-def user_get_or_create(*, phone: str) -> tuple[User, bool]:
-    """The user for a verified phone, created on first login. Safe when two logins race."""
+def user_get_or_create(*, phone: str, client_ip: str | None = None) -> tuple[User, bool]:
+    """The user for a verified phone, created on first login. Safe when two logins race.
+
+    A new user's network (from `client_ip`) is kept for the referral fraud flags.
+    """
     user = User.objects.filter(phone=phone).first()
     if user is not None:
         return user, False
     try:
-        return user_create(phone=phone), True
+        user = user_create(phone=phone)
+        signup_record(user=user, client_ip=client_ip)
+        return user, True
     except IntegrityError:
         # Only a login that created the same phone first is a race we lost.
         user = User.objects.filter(phone=phone).first()
@@ -57,16 +63,26 @@ def user_get_or_create(*, phone: str) -> tuple[User, bool]:
         return user, False
 
 
-def invite_code_activate(*, user: User, invite_code: str, now: datetime | None = None) -> User:
+def invite_code_activate(
+    *,
+    user: User,
+    invite_code: str,
+    client_ip: str | None = None,
+    now: datetime | None = None,
+) -> User:
     """Record that `user` was invited by the owner of `invite_code`; only ever once.
 
     Raises ServiceError with invalid_invite_code, invite_code_not_found, invite_code_is_own,
-    invite_code_already_activated, referral_cycle or too_many_requests.
+    invite_code_already_activated, referral_cycle or too_many_requests. The activation's
+    network (from `client_ip`; staff acting in the admin give none) is recorded and may flag
+    the referral for review.
     """
     now = now or timezone.now()
     for attempt in range(DEADLOCK_RETRIES + 1):
         try:
-            return _invite_code_activate(user=user, raw_code=invite_code, now=now)
+            return _invite_code_activate(
+                user=user, raw_code=invite_code, client_ip=client_ip, now=now
+            )
         except OperationalError as exc:
             deadlocked = getattr(exc.__cause__, "sqlstate", None) == DEADLOCK_SQLSTATE
             if not deadlocked or attempt == DEADLOCK_RETRIES:
@@ -78,7 +94,9 @@ def _failure_windows() -> list[Window]:
     return [Window(settings.INVITE_FAILURES_PER_HOUR, 3600)]
 
 
-def _invite_code_activate(*, user: User, raw_code: str, now: datetime) -> User:
+def _invite_code_activate(
+    *, user: User, raw_code: str, client_ip: str | None, now: datetime
+) -> User:
     error: ServiceError | None = None
     with transaction.atomic():
         # The user's own row lock makes "only once" and the failure count exact; NO KEY
@@ -93,6 +111,9 @@ def _invite_code_activate(*, user: User, raw_code: str, now: datetime) -> User:
             # A savepoint, so a refused activation leaves no half-done counting behind.
             with transaction.atomic():
                 _activate_locked(me=me, raw_code=raw_code, now=now)
+                activation_record(
+                    referee=me, referrer_id=me.referred_by_id, client_ip=client_ip, now=now
+                )
         except ServiceError as exc:
             me.invite_failure_log = log_append(
                 me.invite_failure_log, now=now.timestamp(), windows=_failure_windows()

@@ -14,8 +14,10 @@ from phoneref.auth.views import (
     INVITE_ACTIVATED_MESSAGE,
     SESSION_INVITE_CODE,
     SESSION_INVITE_ERROR,
+    render_with_captcha,
 )
 from phoneref.core.errors import ServiceError
+from phoneref.core.http import client_ip
 from phoneref.users.forms import InviteActivateForm
 from phoneref.users.invite_codes import invite_code_normalize, invite_link
 from phoneref.users.referral_pages import referral_page
@@ -41,7 +43,11 @@ def profile_view(request: HttpRequest) -> HttpResponse:
         form = InviteActivateForm(request.POST)
         if form.is_valid():
             try:
-                invite_code_activate(user=user, invite_code=form.cleaned_data["invite_code"])
+                invite_code_activate(
+                    user=user,
+                    invite_code=form.cleaned_data["invite_code"],
+                    client_ip=client_ip(request),
+                )
             except ServiceError as error:
                 form.add_service_error(error)
             else:
@@ -104,4 +110,4 @@ def invite_landing_view(request: HttpRequest, code: str) -> HttpResponse:
     else:
         request.session[SESSION_INVITE_CODE] = invite_code
         context["activate_form"] = InviteActivateForm(initial={"invite_code": invite_code})
-    return render(request, "users/invite_landing.html", context)
+    return render_with_captcha(request, "users/invite_landing.html", context)

@@ -28,6 +28,10 @@ def test_problem_codes_are_unique_and_snake_case():
         ("referral_cycle", 409),
         ("not_authenticated", 401),
         ("invalid_token", 401),
+        ("phone_not_mobile", 400),
+        ("captcha_required", 400),
+        ("captcha_failed", 400),
+        ("country_not_allowed", 403),
     ],
 )
 def test_the_spec_codes_have_the_spec_statuses(code, status):
