@@ -275,13 +275,12 @@ if CAPTCHA_PROVIDER not in ("", "turnstile", "hcaptcha"):
     raise ImproperlyConfigured("CAPTCHA_PROVIDER must be turnstile, hcaptcha or unset")
 CAPTCHA_SITE_KEY = env.str("CAPTCHA_SITE_KEY", default="")
 CAPTCHA_SECRET_KEY = env.str("CAPTCHA_SECRET_KEY", default="")
-CAPTCHA_VERIFY_URL = env.str(
-    "CAPTCHA_VERIFY_URL",
-    default={
-        "turnstile": "https://challenges.cloudflare.com/turnstile/v0/siteverify",
-        "hcaptcha": "https://api.hcaptcha.com/siteverify",
-    }.get(CAPTCHA_PROVIDER, ""),
-)
+CAPTCHA_VERIFY_URL = env.str("CAPTCHA_VERIFY_URL", default="") or {
+    "turnstile": "https://challenges.cloudflare.com/turnstile/v0/siteverify",
+    "hcaptcha": "https://api.hcaptcha.com/siteverify",
+}.get(CAPTCHA_PROVIDER, "")
+if CAPTCHA_PROVIDER and not (CAPTCHA_SITE_KEY and CAPTCHA_SECRET_KEY):
+    raise ImproperlyConfigured("CAPTCHA_PROVIDER needs CAPTCHA_SITE_KEY and CAPTCHA_SECRET_KEY")
 CAPTCHA_TIMEOUT_SECONDS = env.float("CAPTCHA_TIMEOUT_SECONDS", default=3.0)
 # When the provider cannot be reached: 0 refuses the code request (captcha_failed), 1 lets it
 # through.
