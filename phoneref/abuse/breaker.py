@@ -153,6 +153,13 @@ def prefix_pause_lift(*, pause: PrefixPause, by, now: datetime | None = None) ->
     )
 
 
+def prefix_counts_purge(*, now: datetime) -> int:
+    """Delete the counts older than any judgement reads; how many rows went."""
+    history = settings.OTP_PREFIX_BASELINE_DAYS * 24 * 60 + settings.OTP_PREFIX_WINDOW_MINUTES
+    deleted, _ = PrefixSends.objects.filter(minute__lt=_minute(now) - history).delete()
+    return deleted
+
+
 def _minute(moment: datetime) -> int:
     return int(moment.timestamp() // 60)
 

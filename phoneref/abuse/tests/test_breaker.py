@@ -3,8 +3,11 @@
 import logging
 import random
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
+import time_machine
+from django.core.management import call_command
 from django.db import connection
 from django.db.models import Sum
 
@@ -124,6 +127,15 @@ def test_staff_lifting_a_pause_resume_sends_and_the_breaker_starts_afresh(user, 
     assert not prefix_judge(prefix="7999", now=later + timedelta(minutes=10))
     pause = PrefixPause.objects.get()
     assert pause.lifted_by == user
+
+
+@pytest.mark.django_db
+def test_purging_keeps_the_counts_the_breaker_still_reads():
+    Traffic().request(START - timedelta(days=7, minutes=61))
+    Traffic(seed=2).request(START - timedelta(days=7))
+    with time_machine.travel(START, tick=False):
+        call_command("purge_expired", stdout=StringIO())
+    assert PrefixSends.objects.count() == 1
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from knox.models import AuthToken
 
+from phoneref.abuse.breaker import prefix_counts_purge
 from phoneref.auth.models import ClientAddress, PhoneLogin
 
 
@@ -21,4 +22,8 @@ class Command(BaseCommand):
         addresses, _ = ClientAddress.objects.filter(
             updated_at__lt=now - timedelta(hours=1)
         ).delete()
-        self.stdout.write(f"deleted {tokens} tokens, {logins} phone logins, {addresses} addresses")
+        prefix_counts = prefix_counts_purge(now=now)
+        self.stdout.write(
+            f"deleted {tokens} tokens, {logins} phone logins, {addresses} addresses, "
+            f"{prefix_counts} prefix counts"
+        )
