@@ -21,14 +21,14 @@ ACTIVATORS = 200
 _SEED_USERS_SQL = """
 INSERT INTO users_user (
     password, is_superuser, phone, invite_code, referred_by_id, referred_at, referrals_count,
-    invite_failure_log, is_staff, is_active, date_joined
+    invite_failure_log, session_generation, is_staff, is_active, date_joined
 )
 SELECT
     '!', false, '+7900' || lpad(n::text, 7, '0'),
     {code},
     %(referrer)s,
     CASE WHEN %(referrer)s::bigint IS NULL THEN NULL ELSE now() - n * interval '1 ms' END,
-    0, '[]'::jsonb, false, true, now()
+    0, '[]'::jsonb, 0, false, true, now()
 FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS n
 """
 
