@@ -31,8 +31,9 @@ logger = logging.getLogger(__name__)
 
 SHARDS = 10
 # A shard's count reaching a multiple of this (or its first request of a minute) has the
-# prefix judged: about one request in a hundred under a crowd, every quiet minute's first.
-JUDGE_EVERY = 10
+# prefix judged: at most ten judgements a minute for a quiet prefix, about one request in a
+# hundred under a crowd.
+JUDGE_EVERY = 100
 
 
 def number_prefix(number: PhoneNumber) -> str:
@@ -86,15 +87,15 @@ def prefix_verdict(*, prefix: str, now: datetime) -> Verdict:
     """How the prefix's judged requests compare with its usual rate and its logins."""
     now_minute = _minute(now)
     window = settings.OTP_PREFIX_WINDOW_MINUTES
+    # A code still alive may yet be entered; requests are judged once their codes expired.
+    judged_end = now_minute - math.ceil(settings.OTP_TTL_SECONDS / 60)
+    history_start = now_minute - settings.OTP_PREFIX_BASELINE_DAYS * 24 * 60
     judged_start = now_minute - window
     judge_from = (
         PrefixPause.objects.filter(prefix=prefix).values_list("judge_from", flat=True).first()
     )
     if judge_from is not None:
         judged_start = max(judged_start, _minute(judge_from))
-    # A code still alive may yet be entered; requests are judged once their codes expired.
-    judged_end = now_minute - math.ceil(settings.OTP_TTL_SECONDS / 60)
-    history_start = now_minute - settings.OTP_PREFIX_BASELINE_DAYS * 24 * 60
     sends, logins, earlier, first = _execute(
         _JUDGE_SQL,
         {
