@@ -36,7 +36,12 @@ class Traffic:
     def login(self, now: datetime, *, prefix: str = "999") -> None:
         """A person: asks for a code and enters it a minute later."""
         sent = self.request(now, prefix=prefix)
-        login_code_verify(phone=sent.phone, code=sent.code, now=now + timedelta(minutes=1))
+        login_code_verify(
+            phone=sent.phone,
+            code=sent.code,
+            client_ip="198.51.100.1",
+            now=now + timedelta(minutes=1),
+        )
 
 
 def minutes(start: datetime, count: int):
