@@ -53,14 +53,14 @@ def user_get_or_create(*, phone: str, client_ip: str | None = None) -> tuple[Use
         return user, False
     try:
         user = user_create(phone=phone)
-        signup_record(user=user, client_ip=client_ip)
-        return user, True
     except IntegrityError:
         # Only a login that created the same phone first is a race we lost.
         user = User.objects.filter(phone=phone).first()
         if user is None:
             raise
         return user, False
+    signup_record(user=user, client_ip=client_ip)
+    return user, True
 
 
 def invite_code_activate(
