@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from phoneref.auth import sms
+from phoneref.sms import backends as sms
 
 
 @pytest.fixture

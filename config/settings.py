@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "phoneref.users",
     "phoneref.auth",
     "phoneref.abuse",
+    "phoneref.sms",
 ]
 
 MIDDLEWARE = [
@@ -171,6 +172,10 @@ LOGGING = {
         "django": {"handlers": [], "propagate": True},
         # Every request is logged once by phoneref.core.serving; Django would log 4xx twice.
         "django.request": {"level": "ERROR", "filters": ["database_unavailable"]},
+        # httpx logs each provider call's URL, which names the Twilio account; the SMS
+        # backends log what happened instead.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 
@@ -224,7 +229,36 @@ REST_KNOX = {
 # Phone numbers and one-time login codes (SPEC 2.1, 2.2).
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="RU")
 DEMO_MODE = env.bool("DEMO_MODE", default=False)
+# Comma-separated, tried in order: console, locmem, smsru, twilio or a dotted path.
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+# Bounds each provider call; a timeout, a connection error, 429 or 5xx is tried once more.
+SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=5.0)
+# A provider that fails this many sends in a row is skipped for this long (every process).
+SMS_BREAKER_FAILURES = env.int("SMS_BREAKER_FAILURES", default=3)
+SMS_BREAKER_SECONDS = env.int("SMS_BREAKER_SECONDS", default=30)
+# Delivery records older than this are deleted by `manage.py purge_expired`.
+SMS_DELIVERY_RETENTION_DAYS = env.int("SMS_DELIVERY_RETENTION_DAYS", default=30)
+SMSRU_API_ID = env.str("SMSRU_API_ID", default="")
+SMSRU_FROM = env.str("SMSRU_FROM", default="")
+SMSRU_API_URL = env.str("SMSRU_API_URL", default="https://sms.ru")
+# The secret in the status callback URL given to SMS.ru; its callbacks are refused unless set.
+SMSRU_CALLBACK_SECRET = env.str("SMSRU_CALLBACK_SECRET", default="")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env.str("TWILIO_FROM", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_API_URL = env.str("TWILIO_API_URL", default="https://api.twilio.com")
+# The public URL of /sms/callbacks/twilio/, sent with each message; unset: no callbacks.
+TWILIO_STATUS_CALLBACK_URL = env.str("TWILIO_STATUS_CALLBACK_URL", default="")
+# Fixed-code numbers, "+79990000000:1234,+79990000001:5678": never sent, outside the send
+# limits. A production process (DEBUG off) refuses them unless told they are meant.
+OTP_TEST_NUMBERS = env.str("OTP_TEST_NUMBERS", default="")
+OTP_TEST_NUMBERS_IN_PRODUCTION = env.bool("OTP_TEST_NUMBERS_IN_PRODUCTION", default=False)
+if OTP_TEST_NUMBERS and not DEBUG and not OTP_TEST_NUMBERS_IN_PRODUCTION:
+    raise ImproperlyConfigured(
+        "OTP_TEST_NUMBERS is set with DEBUG off: set OTP_TEST_NUMBERS_IN_PRODUCTION=1 if "
+        "fixed-code numbers are meant to work in production"
+    )
 OTP_DELAY_MIN = env.float("OTP_DELAY_MIN", default=1.0)
 OTP_DELAY_MAX = env.float("OTP_DELAY_MAX", default=2.0)
 OTP_CODE_LENGTH = env.int("OTP_CODE_LENGTH", default=4)

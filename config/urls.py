@@ -23,6 +23,7 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("sms/", include("phoneref.sms.urls")),
     path("", include("phoneref.auth.urls")),
     path("", include("phoneref.users.urls")),
 ]

@@ -1,6 +1,7 @@
 from functools import partial
 
 from django.conf import settings
+from django.utils import translation
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -18,7 +19,7 @@ from phoneref.auth.services import (
 )
 from phoneref.core.errors import problems
 from phoneref.core.exceptions import problem_body
-from phoneref.core.http import client_ip
+from phoneref.core.http import client_ip, request_host
 from phoneref.core.schema import ProblemSerializer, problem_responses
 from phoneref.core.serving import respond_after
 from phoneref.users.api import PROFILE_EXAMPLE, ProfileOutputSerializer, profile_data
@@ -63,7 +64,11 @@ class CodeRequestApi(APIView):
             "Codes go only to mobile numbers (`400 phone_not_mobile`) of the allowed countries "
             "(`403 country_not_allowed`). When the server has a bot check configured, "
             "`captcha_token` is required (`400 captcha_required`) and verified with the "
-            "provider (`400 captcha_failed`)."
+            "provider (`400 captcha_failed`).\n\n"
+            "The message is in the request's language and ends with the WebOTP "
+            "line `@<host> #<code>`, so browsers and phones can fill the code in. When no SMS "
+            "provider takes it, the answer is `503 sms_unavailable` with `Retry-After`, and the "
+            "request counts against no limit: a code sent earlier still works."
         ),
         request=CodeRequestInputSerializer,
         responses={
@@ -75,6 +80,7 @@ class CodeRequestApi(APIView):
                 problems.CAPTCHA_FAILED,
                 problems.COUNTRY_NOT_ALLOWED,
                 problems.TOO_MANY_REQUESTS,
+                problems.SMS_UNAVAILABLE,
             ),
         },
         examples=[
@@ -103,7 +109,13 @@ class CodeRequestApi(APIView):
             data["code"] = sent.code
         # The answer waits for the gateway, but as an await on the server's event loop: this
         # thread and its database connection are free for the 1-2 s (phoneref.core.serving).
-        return respond_after(request, Response(data), partial(login_code_deliver, sent))
+        deliver = partial(
+            login_code_deliver,
+            sent,
+            language=translation.get_language(),
+            host=request_host(request),
+        )
+        return respond_after(request, Response(data), deliver)
 
 
 class CodeVerifyInputSerializer(serializers.Serializer):

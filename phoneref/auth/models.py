@@ -22,6 +22,9 @@ class PhoneLogin(models.Model):
     send_log = models.JSONField(default=list, blank=True, editable=False)
     # Epoch seconds of the last day's failed checks, by the client network they came from.
     failures_by_network = models.JSONField(default=dict, blank=True, editable=False)
+    # The code the last send replaced (digest, times, tries), so a send whose SMS never went
+    # out can give it back (phoneref.auth.services.login_code_request_undo).
+    replaced_code = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("phone login")

@@ -3,7 +3,7 @@
 import json
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from django.conf import settings
@@ -11,6 +11,7 @@ from django.contrib.auth import authenticate
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from knox.models import AuthToken
 
 from phoneref.abuse.captcha import CAPTCHA_PASSED, CaptchaPass, captcha_averify
@@ -29,7 +30,6 @@ from phoneref.auth.codes import (
     login_code_pattern,
 )
 from phoneref.auth.models import ClientAddress, PhoneLogin, StaffLoginThrottle
-from phoneref.auth.sms import get_sms_backend
 from phoneref.core.db import call_and_release_connection
 from phoneref.core.errors import ServiceError, problems
 from phoneref.core.http import client_network
@@ -42,6 +42,10 @@ from phoneref.core.rate_limits import (
     sql_admits_one_more,
     sql_log_append,
 )
+from phoneref.sms.backends import SmsMessage
+from phoneref.sms.fixed_codes import fixed_code
+from phoneref.sms.messages import login_code_text
+from phoneref.sms.sending import SmsUnavailable, fixed_code_delivery_record, sms_send
 from phoneref.users.models import User
 from phoneref.users.services import invite_code_activate, user_get_or_create
 
@@ -54,6 +58,11 @@ class CodeRequest:
     code: str
     expires_in: int
     resend_in: int
+    # What login_code_request_undo() needs to take the request back if no SMS goes out.
+    sent_at: datetime
+    client_ip: str
+    # A test number (OTP_TEST_NUMBERS): its fixed code, stored but never sent.
+    fixed_code: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,9 +102,11 @@ def login_code_request(
     """
     phone = phone_to_e164(phone)
     now = now or timezone.now()
-    code_request_screen(phone=phone, client_ip=client_ip, captcha_token=captcha_token, now=now)
+    fixed = fixed_code(phone)
+    if not fixed:
+        code_request_screen(phone=phone, client_ip=client_ip, captcha_token=captcha_token, now=now)
     ts = now.timestamp()
-    code = login_code_generate()
+    code = fixed or login_code_generate()
     new_code = {
         "phone": phone,
         "digest": login_code_digest(phone=phone, code=code),
@@ -105,6 +116,8 @@ def login_code_request(
         ),
         "now": ts,
     }
+    if fixed:
+        return _fixed_code_store(new_code, client_ip=client_ip, sent_at=now)
     ip_limited = settings.OTP_IP_SENDS_PER_HOUR > 0
     one_statement = _checks_limits_in_one_statement()
     # On PostgreSQL the phone's write is one statement, atomic by itself; the client address's
@@ -121,7 +134,27 @@ def login_code_request(
         code_send_spend(now=now)
     resend_in = seconds_until_allowed(send_log, now=ts, windows=_send_windows()) or 0
     return CodeRequest(
-        phone=phone, code=code, expires_in=settings.OTP_TTL_SECONDS, resend_in=resend_in
+        phone=phone,
+        code=code,
+        expires_in=settings.OTP_TTL_SECONDS,
+        resend_in=resend_in,
+        sent_at=now,
+        client_ip=client_ip,
+    )
+
+
+def _fixed_code_store(new_code: dict, *, client_ip: str, sent_at: datetime) -> CodeRequest:
+    """A test number's code: stored like any other, but outside every send limit and the
+    abuse checks (login_code_request skips them). Its wrong tries count as usual."""
+    _execute(PhoneLogin, _PHONE_LOGIN_FIXED_CODE_SQL, new_code)
+    return CodeRequest(
+        phone=new_code["phone"],
+        code=fixed_code(new_code["phone"]),
+        expires_in=settings.OTP_TTL_SECONDS,
+        resend_in=0,
+        sent_at=sent_at,
+        client_ip=client_ip,
+        fixed_code=True,
     )
 
 
@@ -162,6 +195,7 @@ def _phone_login_new_code_sql(windows: tuple[Window, ...]) -> str:
     return _PHONE_LOGIN_NEW_CODE_IF_ALLOWED_SQL.format(
         new_log=sql_log_append("login.send_log", "excluded.send_log", list(windows)),
         allowed=sql_admits_one_more("login.send_log", list(windows)),
+        replaced=_REPLACED_CODE_SQL.format(json_object="jsonb_build_object", row="login"),
         table="{table}",
     )
 
@@ -169,18 +203,33 @@ def _phone_login_new_code_sql(windows: tuple[Window, ...]) -> str:
 _PHONE_LOGIN_NEW_CODE_IF_ALLOWED_SQL = """
 INSERT INTO {table} AS login (
     phone, code_digest, code_sent_at, code_expires_at, code_failed_attempts, code_used_at,
-    send_log, failures_by_network
+    send_log, failures_by_network, replaced_code
 )
 VALUES (
     %(phone)s, %(digest)s, %(sent_at)s, %(expires_at)s, 0, NULL, %(first_log)s::jsonb,
-    jsonb_build_object()
+    jsonb_build_object(), NULL
 )
 ON CONFLICT (phone) DO UPDATE SET
     code_digest = excluded.code_digest, code_sent_at = excluded.code_sent_at,
     code_expires_at = excluded.code_expires_at, code_failed_attempts = 0, code_used_at = NULL,
-    send_log = {new_log}
+    send_log = {new_log}, replaced_code = {replaced}
 WHERE {allowed}
 RETURNING send_log
+"""
+# The code a send replaces, kept on the row until the next send (SET reads the old values).
+_REPLACED_CODE_SQL = """{json_object}(
+    'digest', {row}.code_digest, 'sent_at', {row}.code_sent_at,
+    'expires_at', {row}.code_expires_at, 'failed_attempts', {row}.code_failed_attempts,
+    'used_at', {row}.code_used_at)"""
+_PHONE_LOGIN_FIXED_CODE_SQL = """
+INSERT INTO {table} AS login (
+    phone, code_digest, code_sent_at, code_expires_at, code_failed_attempts, code_used_at,
+    send_log, failures_by_network
+)
+VALUES (%(phone)s, %(digest)s, %(sent_at)s, %(expires_at)s, 0, NULL, '[]', '{{}}')
+ON CONFLICT (phone) DO UPDATE SET
+    code_digest = excluded.code_digest, code_sent_at = excluded.code_sent_at,
+    code_expires_at = excluded.code_expires_at, code_failed_attempts = 0, code_used_at = NULL
 """
 _PHONE_LOGIN_SEND_LOG_SQL = "SELECT send_log FROM {table} WHERE phone = %s"
 
@@ -195,9 +244,11 @@ def _phone_login_new_code_locked(new_code: dict) -> list[float]:
         now=new_code["now"],
         windows=_send_windows(),
     )
+    json_object = "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
+    replaced = _REPLACED_CODE_SQL.format(json_object=json_object, row="{table}")
     _execute(
         PhoneLogin,
-        _PHONE_LOGIN_NEW_CODE_SQL,
+        _PHONE_LOGIN_NEW_CODE_SQL.replace("{replaced}", replaced),
         [
             new_code["digest"],
             new_code["sent_at"],
@@ -218,7 +269,7 @@ RETURNING id, send_log
 """
 _PHONE_LOGIN_NEW_CODE_SQL = """
 UPDATE {table} SET code_digest = %s, code_sent_at = %s, code_expires_at = %s,
-    code_failed_attempts = 0, code_used_at = NULL, send_log = %s
+    code_failed_attempts = 0, code_used_at = NULL, send_log = %s, replaced_code = {replaced}
 WHERE id = %s
 """
 _CLIENT_ADDRESS_LOCK_SQL = """
@@ -262,13 +313,26 @@ def _client_address_record(*, network: str, now: datetime) -> None:
     _execute(ClientAddress, _CLIENT_ADDRESS_SEND_SQL, [json.dumps(send_log), stamp, address_id])
 
 
-async def login_code_deliver(request: CodeRequest) -> None:
-    """Hand the code to the SMS backend; the gateway wait is an await: it holds no thread."""
-    await get_sms_backend().send_login_code(phone=request.phone, code=request.code)
+async def login_code_deliver(request: CodeRequest, *, language: str, host: str) -> None:
+    """Send the code by SMS, in `language`, for autofill on `host`; the gateway wait is an
+    await: it holds no thread and no database connection.
+
+    When no backend takes it, the request is taken back (login_code_request_undo) and
+    sms_unavailable raised: the phone is as it was, its earlier code still works.
+    """
+    if request.fixed_code:
+        await call_and_release_connection(fixed_code_delivery_record, phone=request.phone)
+        return
+    text = login_code_text(code=request.code, host=host, language=language)
+    try:
+        await sms_send(SmsMessage(phone=request.phone, code=request.code, text=text))
+    except SmsUnavailable as unavailable:
+        await call_and_release_connection(login_code_request_undo, request=request)
+        raise ServiceError(problems.SMS_UNAVAILABLE, retry_after=unavailable.retry_after) from None
 
 
 async def login_code_send(
-    *, phone: str, client_ip: str, captcha_token: str | None = None
+    *, phone: str, client_ip: str, language: str, host: str, captcha_token: str | None = None
 ) -> CodeRequest:
     """Request a code and deliver it, from async code (the web pages).
 
@@ -278,12 +342,54 @@ async def login_code_send(
     request = await call_and_release_connection(
         login_code_request, phone=phone, client_ip=client_ip, captcha_token=CAPTCHA_PASSED
     )
-    await login_code_deliver(request)
+    await login_code_deliver(request, language=language, host=host)
     return request
 
 
 def _network_failure_windows() -> list[Window]:
     return [Window(settings.OTP_IP_FAILURES_PER_HOUR, 3600)]
+
+
+def login_code_request_undo(*, request: CodeRequest) -> bool:
+    """Take back a code request whose SMS never went out: the replaced code comes back live
+    with its tries, and the send leaves the phone's and the address's send logs, so it counts
+    against no limit. Only while that request's code is still the phone's; whether it was."""
+    ts = request.sent_at.timestamp()
+    digest = login_code_digest(phone=request.phone, code=request.code)
+    with transaction.atomic():
+        login = (
+            PhoneLogin.objects.select_for_update()
+            .filter(phone=request.phone, code_digest=digest, code_sent_at=request.sent_at)
+            .first()
+        )
+        if login is None:
+            return False
+        replaced = login.replaced_code or {}
+        login.code_digest = replaced.get("digest") or ""
+        login.code_sent_at = _stored_datetime(replaced.get("sent_at"))
+        login.code_expires_at = _stored_datetime(replaced.get("expires_at"))
+        login.code_failed_attempts = replaced.get("failed_attempts") or 0
+        login.code_used_at = _stored_datetime(replaced.get("used_at"))
+        login.send_log = [t for t in login.send_log if t != ts]
+        login.replaced_code = None
+        login.save()
+        address = (
+            ClientAddress.objects.select_for_update()
+            .filter(network=client_network(request.client_ip))
+            .first()
+        )
+        if address is not None and ts in address.send_log:
+            address.send_log = [t for t in address.send_log if t != ts]
+            address.save(update_fields=["send_log"])
+    return True
+
+
+def _stored_datetime(value: str | None) -> datetime | None:
+    """A time as the database put it into replaced_code (ISO 8601, UTC when naive)."""
+    parsed = parse_datetime(value) if value else None
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, UTC)
+    return parsed
 
 
 def login_code_verify(

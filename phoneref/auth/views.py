@@ -7,7 +7,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -19,7 +19,7 @@ from phoneref.auth.forms import CodeForm, PhoneForm
 from phoneref.auth.services import Login, login_code_send, login_code_verify
 from phoneref.core.errors import ServiceError
 from phoneref.core.forms import service_error_text
-from phoneref.core.http import client_ip
+from phoneref.core.http import client_ip, request_host
 from phoneref.users.invite_codes import invite_code_normalize
 
 SESSION_PHONE = "login_phone"
@@ -62,7 +62,11 @@ def _captcha_token(request: HttpRequest) -> str | None:
 
 async def _send_code(request: HttpRequest, phone: str) -> None:
     sent = await login_code_send(
-        phone=phone, client_ip=client_ip(request), captcha_token=_captcha_token(request)
+        phone=phone,
+        client_ip=client_ip(request),
+        captcha_token=_captcha_token(request),
+        language=translation.get_language(),
+        host=request_host(request),
     )
     await request.session.aset(SESSION_PHONE, sent.phone)
     await request.session.aset(SESSION_RESEND_AT, timezone.now().timestamp() + sent.resend_in)

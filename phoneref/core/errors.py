@@ -80,6 +80,11 @@ class problems:
     SERVICE_UNAVAILABLE = Problem(
         "service_unavailable", 503, _("The service is temporarily unavailable. Try again shortly.")
     )
+    SMS_UNAVAILABLE = Problem(
+        "sms_unavailable",
+        503,
+        _("The SMS could not be sent now. Try again later; a code you got earlier still works."),
+    )
     SERVER_ERROR = Problem("server_error", 500, _("Something went wrong on our side."))
 
 

@@ -2,6 +2,7 @@ import ipaddress
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.http.request import split_domain_port
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -43,3 +44,10 @@ def client_network(ip: str) -> str:
         prefix = settings.CLIENT_IPV6_PREFIX_LENGTH
         return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
     return str(address)
+
+
+def request_host(request: HttpRequest) -> str:
+    """The host the client asked for, without its port: one ALLOWED_HOSTS admits (get_host()
+    checks), as a WebOTP line names it."""
+    domain, _port = split_domain_port(request.get_host())
+    return domain

@@ -38,8 +38,9 @@ from typing import Any
 from asgiref.sync import async_to_sync, iscoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
+from django.utils import translation
 
-from phoneref.core.errors import problems
+from phoneref.core.errors import Problem, ServiceError, problems
 from phoneref.core.exceptions import PROBLEM_CONTENT_TYPE, problem_json
 from phoneref.core.logs import REQUEST_ID_HEADER, request_id_from, request_id_var
 
@@ -170,11 +171,13 @@ def respond_after(
     """`response`, to be sent only once `wait()` has completed.
 
     Under ViewKindRouter the wait is an await on the event loop, holding no thread and no
-    database connection; served any other way (the test client, a plain WSGI server) it is
-    awaited here, before returning. If the wait fails, the client gets 503.
+    database connection, in the request's language; served any other way (the test client, a
+    plain WSGI server) it is awaited here, before returning. If the wait raises ServiceError,
+    the client gets that problem instead of `response`; if it fails otherwise, 503.
     """
     if request.META.get(AWAIT_ON_LOOP):
         response.wait_before_sending = wait
+        response.wait_language = translation.get_language()
     else:
         async_to_sync(wait)()
     return response
@@ -234,19 +237,16 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def send_problem(send: Send, problem) -> None:
+async def send_problem(send: Send, problem: Problem, *, retry_after: int | None = None) -> None:
     body = problem_json(problem)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": problem.status,
-            "headers": [
-                (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -303,6 +303,7 @@ class _WsgiCall:
         self.buffered_size = 0
         self.streaming = False
         self.wait: Callable[[], Awaitable[None]] | None = None
+        self.wait_language: str | None = None
 
     def start_response(self, status: str, headers: list[tuple[str, str]], exc_info=None):
         if exc_info is not None and self.streaming:
@@ -317,6 +318,7 @@ class _WsgiCall:
     def run(self) -> None:
         iterable = self.app(self.environ, self.start_response)
         self.wait = getattr(iterable, "wait_before_sending", None)
+        self.wait_language = getattr(iterable, "wait_language", None)
         try:
             for chunk in iterable:
                 self._emit(chunk)
@@ -344,12 +346,16 @@ class _WsgiCall:
 
     async def finish(self) -> None:
         if self.wait is not None:
-            try:
-                await self.wait()
-            except Exception:
-                logger.exception("the response's wait failed")
-                await send_problem(self.send, problems.SERVICE_UNAVAILABLE)
-                return
+            with translation.override(self.wait_language):
+                try:
+                    await self.wait()
+                except ServiceError as refused:
+                    await send_problem(self.send, refused.problem, retry_after=refused.retry_after)
+                    return
+                except Exception:
+                    logger.exception("the response's wait failed")
+                    await send_problem(self.send, problems.SERVICE_UNAVAILABLE)
+                    return
         if not self.streaming:
             await self.send(self.start)
         await self.send({"type": "http.response.body", "body": b"".join(self.buffered)})

@@ -4,11 +4,11 @@ against the staff member."""
 import pytest
 from django.test import Client
 
-from phoneref.auth import sms
 from phoneref.auth.models import StaffLoginThrottle
 from phoneref.auth.services import staff_password_authenticate
 from phoneref.core.errors import ServiceError
 from phoneref.core.testing import run_in_parallel
+from phoneref.sms import backends as sms
 from phoneref.users.models import User
 
 STAFF_PHONE = "+79990000000"

@@ -8,7 +8,7 @@ import time_machine
 from django.utils import timezone
 from knox.models import AuthToken
 
-from phoneref.auth import sms
+from phoneref.sms import backends as sms
 from phoneref.users.models import User
 
 REQUEST_URL = "/api/v1/auth/request-code/"

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user
 from django.test import Client
 from django.utils import timezone
 
-from phoneref.auth import sms
 from phoneref.core.tests.pages import field_error, has_field_error, page_text
+from phoneref.sms import backends as sms
 from phoneref.users.models import User
 from phoneref.users.tests.factories import UserFactory
 

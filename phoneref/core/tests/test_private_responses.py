@@ -2,7 +2,7 @@
 
 import pytest
 
-from phoneref.auth import sms
+from phoneref.sms import backends as sms
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from phoneref.auth import sms
+from phoneref.sms import backends as sms
 from phoneref.users.api import ProfileOutputSerializer
 from phoneref.users.models import User
 from phoneref.users.selectors import profile_get

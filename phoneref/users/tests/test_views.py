@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from phoneref.auth import sms
 from phoneref.core.tests.pages import field_error, page_text
+from phoneref.sms import backends as sms
 from phoneref.users.models import User
 from phoneref.users.services import invite_code_activate
 from phoneref.users.tests.factories import UserFactory, referral_chain

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db.models import Q
 from django.utils import timezone
@@ -7,10 +8,14 @@ from knox.models import AuthToken
 
 from phoneref.abuse.breaker import prefix_counts_purge
 from phoneref.auth.models import ClientAddress, PhoneLogin
+from phoneref.sms.models import Delivery
 
 
 class Command(BaseCommand):
-    help = "Delete expired tokens and login state older than every limit window (run daily)."
+    help = (
+        "Delete expired tokens, login state older than every limit window and SMS delivery "
+        "records older than SMS_DELIVERY_RETENTION_DAYS (run daily)."
+    )
 
     def handle(self, *args, **options) -> None:
         now = timezone.now()
@@ -23,7 +28,9 @@ class Command(BaseCommand):
             updated_at__lt=now - timedelta(hours=1)
         ).delete()
         prefix_counts = prefix_counts_purge(now=now)
+        retention = timedelta(days=settings.SMS_DELIVERY_RETENTION_DAYS)
+        deliveries, _ = Delivery.objects.filter(created_at__lt=now - retention).delete()
         self.stdout.write(
             f"deleted {tokens} tokens, {logins} phone logins, {addresses} addresses, "
-            f"{prefix_counts} prefix counts"
+            f"{prefix_counts} prefix counts, {deliveries} SMS deliveries"
         )
