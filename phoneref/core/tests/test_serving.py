@@ -7,8 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 from django.http import HttpResponse
+from django.utils import translation
 from rest_framework.renderers import JSONRenderer
 
+from phoneref.core.errors import ServiceError, problems
 from phoneref.core.serving import ViewKindRouter, respond_after
 
 LIMIT = 1024
@@ -171,6 +173,25 @@ def test_a_failed_wait_answers_503_instead():
     response = call(router(app))
     assert response.status == 503
     assert json.loads(response.body)["code"] == "service_unavailable"
+
+
+def test_a_wait_that_raises_a_service_error_answers_with_its_problem_in_the_request_language():
+    async def gateway():
+        raise ServiceError(problems.SMS_UNAVAILABLE, retry_after=30)
+
+    def app(environ, start_response):
+        with translation.override("ru"):
+            response = respond_after(SimpleNamespace(META=environ), HttpResponse(b"sent"), gateway)
+        start_response("200 OK", list(response.items()))
+        return response
+
+    response = call(router(app))
+    assert response.status == 503
+    assert response.headers[b"retry-after"] == b"30"
+    body = json.loads(response.body)
+    assert body["code"] == "sms_unavailable"
+    with translation.override("ru"):
+        assert body["title"] == str(problems.SMS_UNAVAILABLE.title)
 
 
 def test_without_the_router_the_wait_happens_before_the_view_returns():

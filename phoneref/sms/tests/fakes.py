@@ -66,7 +66,7 @@ class FakeProvider:
             def do_POST(self) -> None:
                 fake._handle(self)
 
-            def log_message(self, format, *args) -> None:  # noqa: A002 - the base's name
+            def log_message(self, format, *args) -> None:
                 pass
 
         self._server = _QuietServer(("127.0.0.1", 0), Handler)

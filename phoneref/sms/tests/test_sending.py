@@ -66,7 +66,7 @@ def test_a_permanent_refusal_goes_straight_to_the_next_backend(providers):
 
 
 def test_the_backends_are_tried_in_the_order_of_the_setting(providers, settings):
-    smsru, twilio = providers
+    _smsru, twilio = providers
     settings.SMS_BACKEND = "twilio, smsru"
     twilio.plan("refused")
     send()
@@ -103,7 +103,7 @@ def test_a_backend_failing_again_and_again_is_skipped_while_its_breaker_is_open(
 
 def test_the_breaker_is_seen_by_another_process(providers, settings):
     """What a process knows lives in BackendHealth: one that has never sent skips it too."""
-    smsru, twilio = providers
+    smsru, _twilio = providers
     settings.SMS_BREAKER_FAILURES = 1
     smsru.default = "refused"
     send()
