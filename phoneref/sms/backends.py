@@ -128,7 +128,11 @@ class HttpSmsBackend(BaseSmsBackend):
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            raise SmsError(f"http_{response.status_code}_not_json", transient=True)
+            # A page in place of the API's answer (a proxy in between) may be gone next time;
+            # an error page from the API itself will not.
+            raise SmsError(
+                f"http_{response.status_code}_not_json", transient=response.status_code < 400
+            )
         return body
 
 
@@ -152,12 +156,17 @@ class SmsRuBackend(HttpSmsBackend):
         response = await self.post(f"{settings.SMSRU_API_URL.rstrip('/')}/sms/send", data=form)
         body = self.json_of(response)
         # The request's own status first (authentication, balance), then the number's.
-        for answer in (body, (body.get("sms") or {}).get(form["to"]) or {}):
-            status_code = answer.get("status_code")
-            if status_code != _SMSRU_ACCEPTED:
-                code = status_code if isinstance(status_code, int) else "no_status"
-                raise SmsError(f"smsru_{code}", transient=status_code in _SMSRU_TRANSIENT)
-        return str(answer.get("sms_id") or "")
+        self._check(body)
+        number = (body.get("sms") or {}).get(form["to"]) or {}
+        self._check(number)
+        return str(number.get("sms_id") or "")
+
+    @staticmethod
+    def _check(answer: dict) -> None:
+        status_code = answer.get("status_code")
+        if status_code != _SMSRU_ACCEPTED:
+            code = status_code if isinstance(status_code, int) else "no_status"
+            raise SmsError(f"smsru_{code}", transient=status_code in _SMSRU_TRANSIENT)
 
 
 class TwilioBackend(HttpSmsBackend):
