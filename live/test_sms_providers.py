@@ -23,7 +23,7 @@ def fakes():
 def server(start_server, fakes):
     return start_server(
         SMS_BACKEND="smsru,twilio",
-        SMS_TIMEOUT_SECONDS="1",
+        SMS_TIMEOUT_SECONDS="2",
         SMS_BREAKER_FAILURES="2",
         SMS_BREAKER_SECONDS="2",
         **provider_settings(*fakes),

@@ -20,14 +20,20 @@ def fake_twilio():
 
 @pytest.fixture
 def providers(settings, fake_smsru, fake_twilio):
-    """SMS_BACKEND=smsru,twilio against the fakes, both answering success; a short timeout
-    so a hanging fake costs half a second; every breaker closed."""
+    """SMS_BACKEND=smsru,twilio against the fakes, both answering success; every breaker
+    closed. The timeout is the production default, so a busy machine never turns a slow
+    answer into a retry; a test that makes a fake hang shortens it (`short_timeout`)."""
     fake_smsru.reset()
     fake_twilio.reset()
     for name, value in provider_settings(fake_smsru, fake_twilio).items():
         setattr(settings, name, value)
     settings.SMS_BACKEND = "smsru,twilio"
-    settings.SMS_TIMEOUT_SECONDS = 0.5
     breaker_forget()
     yield fake_smsru, fake_twilio
     breaker_forget()
+
+
+@pytest.fixture
+def short_timeout(settings):
+    """A hanging fake then costs a second per try."""
+    settings.SMS_TIMEOUT_SECONDS = 1

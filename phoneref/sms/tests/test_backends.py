@@ -84,7 +84,7 @@ def test_smsru_service_busy_is_transient(providers):
         ("not_json", "http_200_not_json"),
     ],
 )
-def test_smsru_transport_failures_are_transient(providers, reply, code):
+def test_smsru_transport_failures_are_transient(providers, reply, code, short_timeout):
     providers[0].plan(reply)
     error = refusal(SmsRuBackend("smsru"))
     assert (error.code, error.transient) == (code, True)
@@ -153,7 +153,7 @@ def test_twilio_wrong_credentials_are_permanent(providers, settings):
         ("hang", "timeout"),
     ],
 )
-def test_twilio_transport_failures_are_transient(providers, reply, code):
+def test_twilio_transport_failures_are_transient(providers, reply, code, short_timeout):
     providers[1].plan(reply)
     error = refusal(TwilioBackend("twilio"))
     assert (error.code, error.transient) == (code, True)

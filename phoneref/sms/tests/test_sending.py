@@ -44,7 +44,7 @@ def test_a_transient_failure_is_retried_once_on_the_same_backend(providers):
     assert deliveries() == [("smsru", "queued", 2, "")]
 
 
-def test_two_transient_failures_fail_over_to_the_next_backend(providers):
+def test_two_transient_failures_fail_over_to_the_next_backend(providers, short_timeout):
     smsru, twilio = providers
     smsru.plan("hang", "reset")
     send()
