@@ -256,8 +256,8 @@ OTP_TEST_NUMBERS = env.str("OTP_TEST_NUMBERS", default="")
 OTP_TEST_NUMBERS_IN_PRODUCTION = env.bool("OTP_TEST_NUMBERS_IN_PRODUCTION", default=False)
 if OTP_TEST_NUMBERS and not DEBUG and not OTP_TEST_NUMBERS_IN_PRODUCTION:
     raise ImproperlyConfigured(
-        "OTP_TEST_NUMBERS is set with DEBUG off: set OTP_TEST_NUMBERS_IN_PRODUCTION=1 if "
-        "fixed-code numbers are meant to work in production"
+        "OTP_TEST_NUMBERS is set with DEBUG off: set OTP_TEST_NUMBERS_IN_PRODUCTION=1 "
+        "if fixed-code numbers are meant to work in production"
     )
 OTP_DELAY_MIN = env.float("OTP_DELAY_MIN", default=1.0)
 OTP_DELAY_MAX = env.float("OTP_DELAY_MAX", default=2.0)

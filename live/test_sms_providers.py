@@ -2,10 +2,12 @@
 the code arrives at the first, fails over to the second, both down is 503, then recovery."""
 
 import re
+import subprocess
 import time
 
 import pytest
 
+from live.conftest import ROOT, production_env
 from phoneref.sms.tests.fakes import FakeSmsRu, FakeTwilio, provider_settings
 
 RECOVERY_TIMEOUT = 30
@@ -104,3 +106,21 @@ def test_no_provider_credential_or_message_text_reaches_the_server_log(server, p
         if not secret.startswith("http") and not secret.startswith("+"):
             assert secret not in text
     assert "Код входа" not in text
+
+
+def test_start_with_test_numbers_and_debug_off_refuses_in_one_line():
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "start")],
+        cwd=ROOT,
+        # Port 0: should it get as far as listening, it takes no port another server uses.
+        env=production_env(OTP_TEST_NUMBERS="+79990000000:1234", HOST="127.0.0.1", PORT="0"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "manage.py: OTP_TEST_NUMBERS is set with DEBUG off: set "
+        "OTP_TEST_NUMBERS_IN_PRODUCTION=1 if fixed-code numbers are meant to work in production"
+    ]

@@ -9,13 +9,13 @@ import hashlib
 import hmac
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from phoneref.core.errors import problems
-from phoneref.core.exceptions import PROBLEM_CONTENT_TYPE, problem_body
+from phoneref.core.exceptions import PROBLEM_CONTENT_TYPE, problem_json
 from phoneref.sms.models import Delivery
 from phoneref.sms.services import delivery_status_update
 
@@ -60,8 +60,8 @@ def twilio_signature(*, url: str, params: dict[str, list[str]], auth_token: str)
 
 def _refused() -> HttpResponse:
     problem = problems.PERMISSION_DENIED
-    return JsonResponse(
-        problem_body(problem), status=problem.status, content_type=PROBLEM_CONTENT_TYPE
+    return HttpResponse(
+        problem_json(problem), status=problem.status, content_type=PROBLEM_CONTENT_TYPE
     )
 
 
