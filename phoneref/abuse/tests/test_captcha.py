@@ -3,8 +3,8 @@
 import pytest
 
 from phoneref.abuse.tests.siteverify import FakeSiteverify
-from phoneref.auth import sms
 from phoneref.core.tests.pages import field_error
+from phoneref.sms import backends as sms
 
 pytestmark = pytest.mark.django_db
 

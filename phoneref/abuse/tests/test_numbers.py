@@ -2,10 +2,10 @@
 
 import pytest
 
-from phoneref.auth import sms
 from phoneref.auth.services import login_code_request
 from phoneref.core.errors import ServiceError
 from phoneref.core.testing import run_django_script
+from phoneref.sms import backends as sms
 
 pytestmark = pytest.mark.django_db
 

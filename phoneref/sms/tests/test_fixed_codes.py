@@ -133,3 +133,14 @@ def test_a_production_process_refuses_to_start_with_test_numbers_in_one_line():
 def test_a_production_process_starts_with_test_numbers_allowed_on_purpose():
     result = run_django_script(MANAGE, production(OTP_TEST_NUMBERS_IN_PRODUCTION="1"))
     assert result.returncode == 0, result.stderr
+
+
+def test_a_test_number_skips_the_bot_check_that_other_numbers_need(
+    api_client, test_numbers, settings
+):
+    settings.CAPTCHA_PROVIDER = "turnstile"
+    settings.CAPTCHA_SITE_KEY = "site-key"
+    settings.CAPTCHA_SECRET_KEY = "secret-key"
+    assert post(api_client, REQUEST_URL, {"phone": TEST_NUMBER}).status_code == 200
+    other = post(api_client, REQUEST_URL, {"phone": "+79161234567"})
+    assert other.json()["code"] == "captcha_required"
