@@ -46,6 +46,25 @@ def send_budget_spend(*, now: datetime) -> None:
         cursor.execute(_WRITE_SQL.format(table=table), [json.dumps(minutes)])
 
 
+def send_budget_refund(*, sent_at: datetime) -> None:
+    """Give back the send made at `sent_at` (its SMS never went out), in the caller's
+    transaction."""
+    if not send_budget_on():
+        return
+    table = connection.ops.quote_name(SendBudget._meta.db_table)
+    minute = int(sent_at.timestamp() // 60)
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_SQL.format(table=table))
+        (stored,) = cursor.fetchone()
+        minutes = {
+            int(m): n
+            for m, n in (json.loads(stored) if isinstance(stored, str) else stored).items()
+        }
+        if minutes.get(minute, 0) > 0:
+            minutes[minute] -= 1
+            cursor.execute(_WRITE_SQL.format(table=table), [json.dumps(minutes)])
+
+
 def _seconds_until_free(minutes: dict[int, int], *, now: datetime) -> int | None:
     """None if one more send fits; else seconds until enough old minutes leave the window."""
     cap = settings.OTP_SENDS_PER_HOUR_TOTAL

@@ -9,7 +9,7 @@ and `code_login_record` once one logged someone in; `phoneref.users.services` ca
 from datetime import datetime
 
 from phoneref.abuse.breaker import prefix_login_record, prefix_send_admit
-from phoneref.abuse.budget import send_budget_on, send_budget_spend
+from phoneref.abuse.budget import send_budget_on, send_budget_refund, send_budget_spend
 from phoneref.abuse.captcha import CaptchaPass, captcha_verify
 from phoneref.abuse.numbers import number_country_check, number_parse, number_type_check
 from phoneref.abuse.referrals import referral_activation_record, signup_network_record
@@ -36,6 +36,11 @@ def code_send_needs_transaction() -> bool:
 def code_send_spend(*, now: datetime) -> None:
     """Take the send from the all-sends budget, in the send's transaction."""
     send_budget_spend(now=now)
+
+
+def code_send_refund(*, sent_at: datetime) -> None:
+    """Give the send back to the all-sends budget: its SMS never went out."""
+    send_budget_refund(sent_at=sent_at)
 
 
 def code_verify_screen(*, phone: str) -> None:

@@ -19,6 +19,7 @@ from phoneref.abuse.services import (
     code_login_record,
     code_request_screen,
     code_send_needs_transaction,
+    code_send_refund,
     code_send_spend,
     code_verify_screen,
 )
@@ -381,6 +382,7 @@ def login_code_request_undo(*, request: CodeRequest) -> bool:
         if address is not None and ts in address.send_log:
             address.send_log = [t for t in address.send_log if t != ts]
             address.save(update_fields=["send_log"])
+        code_send_refund(sent_at=request.sent_at)
     return True
 
 

@@ -117,6 +117,21 @@ def test_a_send_no_provider_took_counts_against_no_limit(api_client, providers, 
     assert request_code(api_client, phone="+79161234568").status_code == 429
 
 
+def test_a_send_no_provider_took_gives_back_the_all_sends_budget(
+    api_client, providers, settings, clock
+):
+    smsru, twilio = providers
+    settings.OTP_SENDS_PER_HOUR_TOTAL = 2
+    settings.SMS_BREAKER_FAILURES = 100
+    assert request_code(api_client, phone="+79161234501").status_code == 200
+    providers_down(smsru, twilio)
+    for n in range(3):
+        assert request_code(api_client, phone=f"+7916123451{n}").status_code == 503
+    smsru.default = "ok"
+    assert request_code(api_client, phone="+79161234520").status_code == 200
+    assert request_code(api_client, phone="+79161234521").status_code == 429
+
+
 def test_a_first_request_no_provider_took_leaves_no_live_code(api_client, providers):
     providers_down(*providers)
     assert request_code(api_client).status_code == 503
