@@ -77,6 +77,14 @@ TEMPLATES = [
     },
 ]
 
+# What sits between the app and PostgreSQL: `none` (a direct connection, or a session-pooling
+# proxy) or `transaction` (a transaction-pooling proxy such as PgBouncer's pool_mode=transaction,
+# which hands each transaction whatever server connection is free, so nothing may outlive one).
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="none")
+if DATABASE_POOLER not in {"none", "transaction"}:
+    raise ImproperlyConfigured(
+        f"DATABASE_POOLER must be 'none' or 'transaction', not {DATABASE_POOLER!r}"
+    )
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var/db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when a transaction starts, so read-then-write rules
@@ -89,14 +97,21 @@ else:
     # request then answers 503 and the client retries.
     DATABASES["default"]["OPTIONS"] = {
         "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=3),
+    }
+    if DATABASE_POOLER == "none":
         # Parameters sent apart from the SQL, so psycopg can prepare a statement once a
         # connection has run it twice; pooled connections keep their prepared statements, and
         # the hot queries (token lookup, profile, code request) then skip PostgreSQL's parsing
         # and planning, which took longer than running them. Django turns preparing off unless
         # asked.
-        "server_side_binding": True,
-        "prepare_threshold": 2,
-    }
+        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=2)
+    else:
+        # A transaction-pooling proxy may run each transaction on another server connection,
+        # where a statement prepared on the last one does not exist; and a server-side cursor
+        # outside a transaction would outlive the connection it was opened on. Client-side
+        # binding (Django's default) prepares nothing.
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     if env.bool("DATABASE_POOL", default=False):
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": env.int("DATABASE_POOL_MIN", default=2),

@@ -23,12 +23,13 @@ def test_migrate_waits_while_another_process_holds_the_migration_lock():
         finally:
             connection.close()  # this thread's own connection
 
-    with psycopg.connect(**params, autocommit=True) as other_replica:
-        other_replica.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
+    with psycopg.connect(**params) as other_replica:
+        # Held as migrate_exclusive holds it: by an open transaction.
+        other_replica.execute("SELECT pg_advisory_xact_lock(%s)", [MIGRATION_LOCK_KEY])
         waiting = threading.Thread(target=migrate)
         waiting.start()
         time.sleep(0.5)
         assert not finished.is_set()
-        other_replica.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
+        other_replica.rollback()
         waiting.join(timeout=30)
     assert finished.is_set()

@@ -2,7 +2,7 @@
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 # Any constant the other users of this database do not use as an advisory lock key.
 MIGRATION_LOCK_KEY = 0x70686F6E65726566  # "phoneref"
@@ -15,10 +15,17 @@ class Command(BaseCommand):
         if connection.vendor != "postgresql":
             call_command("migrate", interactive=False, verbosity=options["verbosity"])
             return
-        with connection.cursor() as cursor:
-            # Session-level: released by the unlock below, or by the server if we die.
-            cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
-            try:
-                call_command("migrate", interactive=False, verbosity=options["verbosity"])
-            finally:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
+        # The lock is held by a transaction left open on a connection of its own while
+        # migrate runs on the usual one. A transaction-level lock, so it also holds behind a
+        # transaction-pooling proxy (DATABASE_POOLER=transaction), which would hand a session
+        # lock's unlock to another server connection; and migrate keeps its own transactions,
+        # one per migration. The server drops the lock if this process dies.
+        holder = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            holder.set_autocommit(False)
+            with holder.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MIGRATION_LOCK_KEY])
+            call_command("migrate", interactive=False, verbosity=options["verbosity"])
+        finally:
+            holder.rollback()
+            holder.close()
