@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: help run serve bench test test-suites lint fmt unit test-e2e test-api test-schemathesis test-live lock messages clean
+.PHONY: help run serve bench test test-suites lint fmt unit test-e2e test-api test-replicas test-schemathesis test-live lock messages clean
 .DEFAULT_GOAL := help
 
 ## help: list these targets (what `make` alone does)
@@ -56,7 +56,7 @@ test: $(VENV)/.dev
 	@scripts/check-prereqs
 	scripts/with-postgres $(MAKE) --no-print-directory test-suites
 
-test-suites: lint unit test-e2e test-api test-schemathesis test-live
+test-suites: lint unit test-e2e test-api test-replicas test-schemathesis test-live
 
 ## lint: ruff's checks and formatting, and no model change without its migration
 lint:
@@ -96,6 +96,16 @@ test-api: $(VENV)/.dev postman/node_modules/.package-lock.json
 	OTP_IP_SENDS_PER_HOUR=0 $(LIVE_SERVER) sh -c 'postman/node_modules/.bin/newman run \
 		postman/phoneref.postman_collection.json -e postman/phoneref.postman_environment.json \
 		--env-var "baseUrl=$$BASE_URL" && $(BIN)/pytest -q -p no:randomly live/api'
+
+## test-replicas: two production replicas behind HAProxy, through PgBouncer: the limits and races
+## of live/api with requests spread over both, a rolling restart during a burst, the burst,
+## and no error in either replica's log
+# A send delay keeps code requests in flight when a replica gets SIGTERM.
+test-replicas: $(VENV)/.dev messages
+	DEMO_MODE=1 OTP_DELAY_MIN=0.2 OTP_DELAY_MAX=0.5 OTP_IP_SENDS_PER_HOUR=0 SECURE_SSL_REDIRECT=0 \
+		WEB_CONCURRENCY=2 $(LIVE_SECRET) scripts/with-postgres scripts/with-pgbouncer \
+		scripts/with-replicas $(BIN)/pytest -q -s -p no:randomly live/api/test_limits_and_races.py \
+		live/replicas live/api/test_server_log.py
 
 ## test-schemathesis: property-based tests of the live API against its OpenAPI schema
 # The fuzzer asks for hundreds of codes from one address: the per-IP send cap would answer

@@ -113,3 +113,13 @@ def stop(server: Server) -> int:
             os.killpg(server.process.pid, signal.SIGKILL)
             server.process.wait()
     return server.process.returncode
+
+
+@pytest.fixture(scope="session")
+def base_url() -> str:
+    """The server under test of live/api and live/replicas, started by scripts/with-server or
+    scripts/with-replicas."""
+    url = os.environ.get("BASE_URL")
+    if not url:
+        pytest.fail("these tests need BASE_URL of a live server (make test-api)")
+    return url

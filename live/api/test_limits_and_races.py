@@ -8,7 +8,7 @@ import asyncio
 
 import httpx
 
-from live.api.conftest import (
+from live.api_client import (
     ACTIVATE,
     PROFILE,
     REQUEST_CODE,
@@ -70,6 +70,7 @@ def test_a_crowd_of_wrong_codes_gets_exactly_the_allowed_tries(base_url):
 def test_one_user_activating_many_codes_at_once_activates_exactly_one(base_url):
     """One wins; each refusal counts as a failed attempt, and those past the hourly cap are
     refused as too many."""
+
     async def scenario(http: httpx.AsyncClient):
         me, *referrers = await asyncio.gather(*(log_in(http) for _ in range(CROWD + 1)))
         responses = await asyncio.gather(

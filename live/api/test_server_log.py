@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from live.api.conftest import REQUEST_CODE, new_phone, run, statuses
+from live.api_client import REQUEST_CODE, new_phone, run, statuses
 
 BURST = 300
 ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL)\b|Traceback")

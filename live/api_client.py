@@ -1,4 +1,4 @@
-"""The API suites against a server someone else started: BASE_URL names it.
+"""Clients of a server someone else started (BASE_URL names it): the live API suites.
 
 `make test-api` serves one production server through PgBouncer; `make test-replicas` serves
 two behind HAProxy (REPLICA_URLS then names each replica's own address). The server runs in
@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import httpx
-import pytest
 
 T = TypeVar("T")
 
@@ -22,14 +21,6 @@ REQUEST_CODE = "/api/v1/auth/request-code/"
 VERIFY_CODE = "/api/v1/auth/verify-code/"
 PROFILE = "/api/v1/profile/"
 ACTIVATE = "/api/v1/profile/activate-invite/"
-
-
-@pytest.fixture(scope="session")
-def base_url() -> str:
-    url = os.environ.get("BASE_URL")
-    if not url:
-        pytest.fail("these tests need BASE_URL of a live server (make test-api)")
-    return url
 
 
 def new_phone() -> str:
