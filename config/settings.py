@@ -344,6 +344,9 @@ TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 # The covering index is a PostgreSQL speed-up; SQLite ignores INCLUDE, which is fine.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
+# /metrics answers a scraper that sends this as a bearer token; unset, it is not found.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 # Serving (SPEC 5; scripts/start). Threads per server process for every view that is not async.
 WEB_THREADS = env.int("WEB_THREADS", default=2)
 # Larger request bodies are refused with 413 before Django reads them; ours are a few fields.
@@ -361,8 +364,9 @@ _proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
 if _proxy_ssl_header:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-# Probes from the platform or the container come over plain HTTP from inside.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Probes from the platform or the container, and the metrics scraper, come over plain HTTP
+# from inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)

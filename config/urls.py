@@ -21,6 +21,7 @@ urlpatterns = [
     re_path(r"^api/", core_views.api_not_found),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_views.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("sms/", include("phoneref.sms.urls")),

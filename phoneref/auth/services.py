@@ -31,6 +31,7 @@ from phoneref.auth.codes import (
     login_code_pattern,
 )
 from phoneref.auth.models import ClientAddress, PhoneLogin, StaffLoginThrottle
+from phoneref.core import metrics
 from phoneref.core.db import call_and_release_connection
 from phoneref.core.errors import ServiceError, problems
 from phoneref.core.http import client_network
@@ -90,6 +91,7 @@ def _ip_windows() -> list[Window]:
     return [Window(settings.OTP_IP_SENDS_PER_HOUR, 3600)]
 
 
+@metrics.counted(metrics.CODE_SEND_REFUSALS, success=metrics.CODE_SENDS)
 def login_code_request(
     *,
     phone: str,
@@ -394,6 +396,7 @@ def _stored_datetime(value: str | None) -> datetime | None:
     return parsed
 
 
+@metrics.counted(metrics.LOGIN_REFUSALS)
 def login_code_verify(
     *,
     phone: str,
@@ -449,6 +452,7 @@ def login_code_verify(
     if refusal is not None:
         # Raised after the block so the counted failure (or the spent code) is committed.
         raise refusal
+    metrics.login_counted(is_new_user=is_new_user)
     invite_error = None
     if invite_code:
         try:

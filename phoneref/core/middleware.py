@@ -67,12 +67,13 @@ class ContentSecurityPolicyMiddleware(_SyncAndAsync):
 
 
 class CommonMiddleware(common.CommonMiddleware):
-    """Django's, except that /healthz and /readyz answer whatever the Host header says.
+    """Django's, except that /healthz, /readyz and /metrics answer whatever the Host header says.
 
     A platform probes a container at its internal address (an IP, a generated name) that
     ALLOWED_HOSTS does not list; Django's Host check would answer 400 and have the instance
-    taken for dead. The probes say nothing that depends on the host, so they skip the check;
-    otherwise they run through every middleware like any request.
+    taken for dead; a metrics scraper finds each instance at its address too. These answers say
+    nothing that depends on the host, so they skip the check; otherwise they run through every
+    middleware like any request.
     """
 
     def process_request(self, request: HttpRequest):
@@ -83,4 +84,4 @@ class CommonMiddleware(common.CommonMiddleware):
 
 @cache
 def _probe_paths() -> frozenset[str]:
-    return frozenset((reverse("healthz"), reverse("readyz")))
+    return frozenset((reverse("healthz"), reverse("readyz"), reverse("metrics")))

@@ -20,7 +20,8 @@ of a thousand code requests would pay a thousand times.
 
 Bodies are read here, before either handler sees them, so an oversized one is refused with
 413 without reaching Django. Each request is logged here once, with its full duration (the
-gateway wait included) and the id that RequestIdMiddleware echoes in X-Request-ID.
+gateway wait included) and the id that RequestIdMiddleware echoes in X-Request-ID, and
+counted in the metrics under its route pattern.
 """
 
 import asyncio
@@ -40,6 +41,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 from django.utils import translation
 
+from phoneref.core import metrics
 from phoneref.core.errors import Problem, ServiceError, problems
 from phoneref.core.exceptions import PROBLEM_CONTENT_TYPE, problem_json
 from phoneref.core.logs import REQUEST_ID_HEADER, request_id_from, request_id_var
@@ -103,7 +105,14 @@ class ViewKindRouter:
         try:
             await self._handle(scope, receive, send_noting_status)
         finally:
-            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            seconds = time.perf_counter() - started
+            metrics.request_observed(
+                route=route_of(scope["path"]),
+                method=scope["method"],
+                status=status,
+                seconds=seconds,
+            )
+            duration_ms = round(seconds * 1000, 1)
             access_logger.info(
                 "%s %s %s %.1fms",
                 scope["method"],
@@ -137,8 +146,10 @@ class ViewKindRouter:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                pool_sampler = asyncio.create_task(metrics.sample_pool_forever())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                pool_sampler.cancel()
                 # Requests in flight have finished by now; let their threads go.
                 self.executor.shutdown(wait=True)
                 await send({"type": "lifespan.shutdown.complete"})
@@ -199,6 +210,15 @@ def view_is_async(path: str) -> bool:
         return iscoroutinefunction(resolve(path).func)
     except Resolver404:
         return False
+
+
+@lru_cache(maxsize=4096)
+def route_of(path: str) -> str:
+    """The URL pattern `path` resolves to (`i/<str:code>/`), the metrics' route label."""
+    try:
+        return "/" + resolve(path).route
+    except Resolver404:
+        return metrics.UNMATCHED_ROUTE
 
 
 async def read_body(scope: Scope, receive: Receive, *, limit: int) -> bytes:

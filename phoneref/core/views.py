@@ -1,12 +1,15 @@
 import sys
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
+from phoneref.core import metrics
 from phoneref.core.errors import Problem, problems
 from phoneref.core.exceptions import PROBLEM_CONTENT_TYPE, problem_json
 
@@ -28,6 +31,22 @@ def readyz(request: HttpRequest) -> JsonResponse:
     except Exception:
         return JsonResponse({"status": "unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics of all server processes, for a scraper that sends METRICS_TOKEN as a
+    bearer token; not found while no token is set."""
+    if not settings.METRICS_TOKEN:
+        raise Http404
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not constant_time_compare(token, settings.METRICS_TOKEN):
+        response = HttpResponse("metrics need the bearer token\n", status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    body, content_type = metrics.exposition()
+    return HttpResponse(body, content_type=content_type)
 
 
 def _error(request: HttpRequest, problem: Problem) -> HttpResponse:

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from phoneref.abuse.services import activation_record, signup_record
+from phoneref.core import metrics
 from phoneref.core.errors import ServiceError, problems
 from phoneref.core.phones import phone_to_e164
 from phoneref.core.rate_limits import Window, log_append, seconds_until_allowed
@@ -63,6 +64,7 @@ def user_get_or_create(*, phone: str, client_ip: str | None = None) -> tuple[Use
     return user, True
 
 
+@metrics.counted(metrics.ACTIVATION_REFUSALS, success=metrics.ACTIVATIONS)
 def invite_code_activate(
     *,
     user: User,
