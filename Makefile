@@ -91,9 +91,11 @@ postman/node_modules/.package-lock.json: postman/package-lock.json
 ## test-api: on one live server behind PgBouncer, the Postman collection (newman, pinned in
 ## postman/), then the limits and races with parallel requests and a burst (live/api); the
 ## server must have logged no error
-# These requests all come from one address: the per-IP send cap would refuse most of them.
+# These requests all come from one address: the per-client caps on sends and on wrong codes
+# over all phones would refuse most of them.
+LIVE_ONE_CLIENT = OTP_IP_SENDS_PER_HOUR=0 OTP_IP_FAILURES_PER_HOUR=0
 test-api: $(VENV)/.dev postman/node_modules/.package-lock.json
-	OTP_IP_SENDS_PER_HOUR=0 $(LIVE_SERVER) sh -c 'postman/node_modules/.bin/newman run \
+	$(LIVE_ONE_CLIENT) $(LIVE_SERVER) sh -c 'postman/node_modules/.bin/newman run \
 		postman/phoneref.postman_collection.json -e postman/phoneref.postman_environment.json \
 		--env-var "baseUrl=$$BASE_URL" && $(BIN)/pytest -q -p no:randomly live/api'
 
@@ -102,7 +104,7 @@ test-api: $(VENV)/.dev postman/node_modules/.package-lock.json
 ## and no error in either replica's log
 # A send delay keeps code requests in flight when a replica gets SIGTERM.
 test-replicas: $(VENV)/.dev messages
-	DEMO_MODE=1 OTP_DELAY_MIN=0.2 OTP_DELAY_MAX=0.5 OTP_IP_SENDS_PER_HOUR=0 SECURE_SSL_REDIRECT=0 \
+	DEMO_MODE=1 OTP_DELAY_MIN=0.2 OTP_DELAY_MAX=0.5 $(LIVE_ONE_CLIENT) SECURE_SSL_REDIRECT=0 \
 		WEB_CONCURRENCY=2 $(LIVE_SECRET) scripts/with-postgres scripts/with-pgbouncer \
 		scripts/with-replicas $(BIN)/pytest -q -s -p no:randomly live/api/test_limits_and_races.py \
 		live/replicas live/api/test_server_log.py

@@ -2,8 +2,8 @@
 
 `make test-api` serves one production server through PgBouncer; `make test-replicas` serves
 two behind HAProxy (REPLICA_URLS then names each replica's own address). The server runs in
-demo mode with the default limits and no per-IP send cap (all these requests come from one
-address).
+demo mode with the default limits, except the per-client caps over all phones (sends, wrong
+codes), which are off: all these requests come from one address.
 """
 
 import asyncio
