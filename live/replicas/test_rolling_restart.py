@@ -1,8 +1,9 @@
 """A rolling restart behind the balancer loses no request.
 
 Under scripts/with-replicas: while a steady crowd of code requests runs, each replica in turn
-gets SIGTERM (as an orchestrator rolling a deployment sends it), is started again and waits
-until the balancer sends it traffic, before the next one goes. Every request must end in 200
+is drained in the balancer until its requests in flight are answered (what an orchestrator's
+endpoint removal and a preStop pause do), gets SIGTERM, is started again, and is back in the
+balancer's rotation before the next one goes. Every request must end in 200
 or a problem response the API documents; a reset, a timeout or the balancer's own 502/503
 fails the test.
 """
@@ -10,6 +11,7 @@ fails the test.
 import asyncio
 import os
 import signal
+import socket
 import time
 from collections import Counter
 from pathlib import Path
@@ -38,10 +40,36 @@ def replicas() -> list[tuple[str, str, Path]]:
     )
 
 
+def balancer(command: str) -> str:
+    """One command to HAProxy's runtime API; its answer."""
+    with socket.socket(socket.AF_UNIX) as api:
+        api.connect(os.environ["BALANCER_SOCKET"])
+        api.sendall(command.encode() + b"\n")
+        answer = b""
+        while chunk := api.recv(65536):
+            answer += chunk
+    return answer.decode()
+
+
+def _in_flight(name: str) -> int:
+    """Requests the balancer has open on replica `name` (`show stat`'s scur)."""
+    header, *rows = balancer("show stat").lstrip("# ").splitlines()
+    columns = header.split(",")
+    for row in rows:
+        fields = dict(zip(columns, row.split(","), strict=False))
+        if fields.get("pxname") == "app" and fields.get("svname") == name:
+            return int(fields["scur"])
+    raise AssertionError(f"the balancer has no replica {name}")
+
+
 async def _restart(http: httpx.AsyncClient, name: str, url: str, pid_file: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    balancer(f"set server app/{name} state drain")
+    while _in_flight(name):
+        assert time.monotonic() < deadline, f"{name} kept requests open"
+        await asyncio.sleep(0.05)
     old_pid = int(pid_file.read_text())
     os.kill(old_pid, signal.SIGTERM)
-    deadline = time.monotonic() + READY_TIMEOUT
     # A new process, ready on its own port...
     while True:
         assert time.monotonic() < deadline, f"{name} did not come back"
@@ -54,6 +82,7 @@ async def _restart(http: httpx.AsyncClient, name: str, url: str, pid_file: Path)
                 pass
         await asyncio.sleep(0.2)
     # ...and back in the balancer's rotation.
+    balancer(f"set server app/{name} state ready")
     while (await http.get("/readyz")).headers.get("x-replica") != name:
         assert time.monotonic() < deadline, f"the balancer sent {name} nothing"
         await asyncio.sleep(0.05)
