@@ -63,6 +63,8 @@ lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings_test
+	@# Every manifest against the Kubernetes API schemas kubernetes-validate ships (no cluster).
+	$(BIN)/kubernetes-validate --strict --quiet deploy/kubernetes/*.yaml
 
 ## fmt: apply ruff's fixes and formatting, so that `make lint` passes
 fmt: $(VENV)/.dev
