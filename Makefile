@@ -58,7 +58,8 @@ test: $(VENV)/.dev
 
 test-suites: lint unit test-e2e test-api test-replicas test-schemathesis test-live
 
-## lint: ruff's checks and formatting, and no model change without its migration
+## lint: ruff's checks and formatting, no model change without its migration, and every
+## manifest in deploy/kubernetes/ valid against the Kubernetes schemas
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
