@@ -7,6 +7,7 @@ codes), which are off: all these requests come from one address.
 """
 
 import asyncio
+import itertools
 import os
 import secrets
 from collections import Counter
@@ -23,9 +24,15 @@ PROFILE = "/api/v1/profile/"
 ACTIVATE = "/api/v1/profile/activate-invite/"
 
 
+# Consecutive numbers from a random start: random ones each time would repeat one within a
+# few thousand (a repeated number gets 429 from its resend cooldown), and another run on the
+# same database starts elsewhere.
+_numbers = itertools.count(secrets.randbelow(9_000_000))
+
+
 def new_phone() -> str:
-    """A Moscow mobile number no other test uses."""
-    return "+7916" + "".join(secrets.choice("0123456789") for _ in range(7))
+    """A Moscow mobile number no other request of this run uses."""
+    return f"+7916{next(_numbers):07d}"
 
 
 def run(base_url: str, scenario: Callable[[httpx.AsyncClient], Awaitable[T]]) -> T:
