@@ -79,7 +79,12 @@ def start_server(tmp_path_factory) -> Iterator:
     def start(**overrides: str) -> Server:
         port = _free_port()
         log = tmp_path_factory.mktemp("server") / "server.log"
-        env = production_env(HOST="127.0.0.1", PORT=str(port), **overrides)
+        env = production_env(
+            HOST="127.0.0.1",
+            PORT=str(port),
+            PROMETHEUS_MULTIPROC_DIR=str(log.parent / "metrics"),
+            **overrides,
+        )
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [str(ROOT / "scripts" / "start")],
