@@ -24,9 +24,14 @@ $(VENV)/.base: requirements/base.txt | $(BIN)/python
 	$(BIN)/pip install -q --require-hashes -r requirements/base.txt
 	touch $@
 
+# The production dependencies plus the embedded PostgreSQL that `make run` and `make bench` use.
+$(VENV)/.local: requirements/local.txt | $(BIN)/python
+	$(BIN)/pip install -q --require-hashes -r requirements/local.txt
+	touch $@ $(VENV)/.base
+
 $(VENV)/.dev: requirements/dev.txt | $(BIN)/python
 	$(BIN)/pip install -q --require-hashes -r requirements/dev.txt
-	touch $@ $(VENV)/.base
+	touch $@ $(VENV)/.base $(VENV)/.local
 
 # Translations: locale/*/LC_MESSAGES/*.po are the source; the .mo files Django reads are built
 # from them by polib (a pinned dependency), so no GNU gettext is needed on the machine.
@@ -38,13 +43,13 @@ messages: $(MO_FILES)
 locale/%.mo: locale/%.po | $(VENV)/.base
 	$(BIN)/python -c 'import sys, polib; polib.pofile(sys.argv[1]).save_as_mofile(sys.argv[2])' $< $@
 
-## run: install, migrate and serve http://$(HOST):$(PORT) in demo mode (SQLite unless DATABASE_URL)
-run: $(VENV)/.base messages
-	@mkdir -p var
-	DEBUG=$${DEBUG:-1} DEMO_MODE=$${DEMO_MODE:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} DEMO_MODE=$${DEMO_MODE:-1} $(BIN)/uvicorn config.asgi:application \
-		--host $(HOST) --port $(PORT) --no-access-log \
-		--http phoneref.server.protocol:BoundedHttpToolsProtocol
+## run: install, migrate and serve http://$(HOST):$(PORT) in demo mode, on the embedded
+## PostgreSQL whose data is kept in var/postgres (unless DATABASE_URL is set)
+DEV_SERVER = $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) \
+	--no-access-log --http phoneref.server.protocol:BoundedHttpToolsProtocol
+run: $(VENV)/.local messages
+	DEBUG=$${DEBUG:-1} DEMO_MODE=$${DEMO_MODE:-1} POSTGRES_DATA_DIR=var/postgres \
+		scripts/with-postgres sh -c '$(BIN)/python manage.py migrate --noinput && exec $(DEV_SERVER)'
 
 ## serve: the production profile (DEBUG off, gunicorn + uvicorn workers); see scripts/start
 serve: $(VENV)/.base messages
@@ -130,7 +135,7 @@ test-live: $(VENV)/.dev messages
 ## prints the table and writes it to $(BENCH_REPORT); BENCH_WRITE_DOCS=1 also puts it into
 ## docs/benchmarks.md, BENCH_SERVER_LOG=<file> keeps the server's log there
 BENCH_REPORT ?= var/bench.md
-bench: $(VENV)/.base messages
+bench: $(VENV)/.local messages
 	env -u DATABASE_URL scripts/with-postgres $(BIN)/python -m bench.run --report $(BENCH_REPORT) \
 		$(if $(filter 1,$(BENCH_WRITE_DOCS)),--write-docs) \
 		$(if $(BENCH_SERVER_LOG),--server-log $(BENCH_SERVER_LOG))
@@ -138,6 +143,7 @@ bench: $(VENV)/.base messages
 ## lock: re-pin requirements/*.txt from pyproject.toml (needs uv)
 lock:
 	uv pip compile pyproject.toml -o requirements/base.txt --python-version 3.11 --generate-hashes -q
+	uv pip compile pyproject.toml --group local -o requirements/local.txt --python-version 3.11 --generate-hashes -q
 	uv pip compile pyproject.toml --group dev -o requirements/dev.txt --python-version 3.11 --generate-hashes -q
 
 ## clean: remove the venv and the collected static files
