@@ -21,9 +21,11 @@ RUN make .venv/.base
 
 COPY . .
 # Translations and static files (hashed, compressed) are built into the image, so a container
-# starts by migrating and serving. The key only satisfies settings at build time.
+# starts by migrating and serving. The key and the database URL only satisfy settings at
+# build time (collectstatic connects to no database).
 RUN make messages \
-    && SECRET_KEY=build-only .venv/bin/python manage.py collectstatic --noinput --verbosity 0
+    && SECRET_KEY=build-only DATABASE_URL=postgres://build-only/phoneref \
+    .venv/bin/python manage.py collectstatic --noinput --verbosity 0
 
 # The code stays root-owned and read-only to the process that serves it.
 USER app

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -77,6 +78,24 @@ TEMPLATES = [
     },
 ]
 
+
+def _postgresql_url() -> str:
+    """DATABASE_URL, which must name PostgreSQL: the one database from `make run` to
+    production (SPEC 1). Anything else stops the process here, as a missing SECRET_KEY does
+    (manage.py prints the one line), before any part of the service can half-work on
+    another database."""
+    url = env.str("DATABASE_URL", default="")
+    scheme = urlsplit(url).scheme
+    if environ.Env.DB_SCHEMES.get(scheme) != "django.db.backends.postgresql":
+        problem = f"names a {scheme}:// database" if scheme else "is not a PostgreSQL URL"
+        raise ImproperlyConfigured(
+            f"DATABASE_URL {problem if url else 'is not set'}: phoneref needs PostgreSQL, "
+            "e.g. DATABASE_URL=postgres://user:password@host:5432/phoneref "
+            "(`make run` and `make test` start one of their own when it is unset)."
+        )
+    return url
+
+
 # What sits between the app and PostgreSQL: `none` (a direct connection, or a session-pooling
 # proxy) or `transaction` (a transaction-pooling proxy such as PgBouncer's pool_mode=transaction,
 # which hands each transaction whatever server connection is free, so nothing may outlive one).
@@ -85,39 +104,34 @@ if DATABASE_POOLER not in {"none", "transaction"}:
     raise ImproperlyConfigured(
         f"DATABASE_POOLER must be 'none' or 'transaction', not {DATABASE_POOLER!r}"
     )
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var/db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # IMMEDIATE takes the write lock when a transaction starts, so read-then-write rules
-    # (limits, "activate only once") are serialised on SQLite as row locks do on PostgreSQL.
-    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+DATABASES = {"default": env.db_url_config(_postgresql_url())}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A database that is down or unreachable must cost a request seconds, not minutes: the
+# request then answers 503 and the client retries.
+DATABASES["default"]["OPTIONS"] = {
+    "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=3),
+}
+if DATABASE_POOLER == "none":
+    # Parameters sent apart from the SQL, so psycopg can prepare a statement once a
+    # connection has run it twice; pooled connections keep their prepared statements, and
+    # the hot queries (token lookup, profile, code request) then skip PostgreSQL's parsing
+    # and planning, which took longer than running them. Django turns preparing off unless
+    # asked.
+    DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=2)
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # A database that is down or unreachable must cost a request seconds, not minutes: the
-    # request then answers 503 and the client retries.
-    DATABASES["default"]["OPTIONS"] = {
-        "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=3),
+    # A transaction-pooling proxy may run each transaction on another server connection,
+    # where a statement prepared on the last one does not exist; and a server-side cursor
+    # outside a transaction would outlive the connection it was opened on. Client-side
+    # binding (Django's default) prepares nothing.
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+if env.bool("DATABASE_POOL", default=False):
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN", default=2),
+        "max_size": env.int("DATABASE_POOL_MAX", default=20),
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=3.0),
     }
-    if DATABASE_POOLER == "none":
-        # Parameters sent apart from the SQL, so psycopg can prepare a statement once a
-        # connection has run it twice; pooled connections keep their prepared statements, and
-        # the hot queries (token lookup, profile, code request) then skip PostgreSQL's parsing
-        # and planning, which took longer than running them. Django turns preparing off unless
-        # asked.
-        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=2)
-    else:
-        # A transaction-pooling proxy may run each transaction on another server connection,
-        # where a statement prepared on the last one does not exist; and a server-side cursor
-        # outside a transaction would outlive the connection it was opened on. Client-side
-        # binding (Django's default) prepares nothing.
-        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
-        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
-    if env.bool("DATABASE_POOL", default=False):
-        DATABASES["default"]["OPTIONS"]["pool"] = {
-            "min_size": env.int("DATABASE_POOL_MIN", default=2),
-            "max_size": env.int("DATABASE_POOL_MAX", default=20),
-            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=3.0),
-        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -341,8 +355,6 @@ REFERRAL_BURST_WINDOW_MINUTES = env.int("REFERRAL_BURST_WINDOW_MINUTES", default
 
 # How many reverse proxies of ours append to X-Forwarded-For (0: trust none of it).
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
-# The covering index is a PostgreSQL speed-up; SQLite ignores INCLUDE, which is fine.
-SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 # /metrics answers a scraper that sends this as a bearer token; unset, it is not found.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

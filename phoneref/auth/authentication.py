@@ -4,7 +4,6 @@ from functools import cache
 from hmac import compare_digest
 
 from django.db import connection
-from django.db.models.expressions import Col
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.auth import TokenAuthentication
@@ -56,12 +55,12 @@ class BearerTokenAuthentication(TokenAuthentication):
     request; its SQL is written once here instead.
 
     A view that reads more about the user on every request can save itself the round trip:
-    its subclass names SQL select-list expressions over the user row (alias `u`) in
-    `user_extras_sql` (None: nothing to add), and gets their values, read in the same
-    statement, in `user_extras`.
+    its subclass gives a function of no arguments in `user_extras_sql` that names SQL
+    select-list expressions over the user row (alias `u`), and gets their values, read in the
+    same statement, in `user_extras`.
     """
 
-    user_extras_sql: Callable[[], str | None] | None = None
+    user_extras_sql: Callable[[], str] | None = None
 
     def user_extras(self, user: User, values: tuple) -> None:
         """Receives the values of `user_extras_sql` read with `user`."""
@@ -71,7 +70,7 @@ class BearerTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         plain = token.decode()
         digest = hash_token(plain)
-        extras_sql = (self.user_extras_sql and self.user_extras_sql()) or ""
+        extras_sql = self.user_extras_sql() if self.user_extras_sql else ""
         key = plain[: CONSTANTS.TOKEN_KEY_LENGTH]
         for auth_token, extras in _tokens_with_user(key, extras_sql):
             if not compare_digest(digest, auth_token.digest):
@@ -113,47 +112,19 @@ def _tokens_with_user_sql(extras_sql: str) -> str:
     )
 
 
-@cache
-def _converters(model, fields: tuple[str, ...]) -> tuple[tuple[Col, list[Callable]], ...] | None:
-    """What the ORM applies to these columns' raw values on this database, or None if nothing.
-
-    PostgreSQL hands back Python values as they are; SQLite, for one, returns naive
-    datetimes that the backend makes aware.
-    """
-    columns = []
-    for name in fields:
-        field = model._meta.get_field(name)
-        column = field.get_col(model._meta.db_table)
-        columns.append(
-            (column, connection.ops.get_db_converters(column) + field.get_db_converters(connection))
-        )
-    return tuple(columns) if any(converters for _, converters in columns) else None
-
-
-def _converted(value, column: Col, functions: list[Callable]):
-    for function in functions:
-        value = function(value, column, connection)
-    return value
-
-
-def _from_db(model, fields: tuple[str, ...], values: tuple):
-    converters = _converters(model, fields)
-    if converters is not None:
-        values = tuple(
-            _converted(value, column, functions)
-            for value, (column, functions) in zip(values, converters, strict=True)
-        )
-    return model.from_db(connection.alias, fields, values)
-
-
 def _tokens_with_user(token_key: str, extras_sql: str) -> list[tuple[AuthToken, tuple]]:
     """The tokens of the key prefix with their users, and the values of `extras_sql`."""
     user_end = len(_TOKEN_FIELDS) + len(_USER_FIELDS)
     tokens = []
     with connection.cursor() as cursor:
         cursor.execute(_tokens_with_user_sql(extras_sql), [token_key])
+        # psycopg hands back the values the fields hold: no converter is needed on the way.
         for row in cursor.fetchall():
-            auth_token = _from_db(AuthToken, _TOKEN_FIELDS, row[: len(_TOKEN_FIELDS)])
-            auth_token.user = _from_db(User, _USER_FIELDS, row[len(_TOKEN_FIELDS) : user_end])
+            auth_token = AuthToken.from_db(
+                connection.alias, _TOKEN_FIELDS, row[: len(_TOKEN_FIELDS)]
+            )
+            auth_token.user = User.from_db(
+                connection.alias, _USER_FIELDS, row[len(_TOKEN_FIELDS) : user_end]
+            )
             tokens.append((auth_token, row[user_end:]))
     return tokens

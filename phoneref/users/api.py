@@ -98,9 +98,7 @@ class ProfileApi(APIView):
         auth=[{"bearerAuth": []}],
     )
     def get(self, request: Request) -> Response:
-        # None where the database cannot read them with the token (SQLite in development).
-        extras = getattr(request.user, "profile_extras", None)
-        profile = profile_get(user=request.user, extras=extras)
+        profile = profile_get(user=request.user, extras=request.user.profile_extras)
         return Response(profile_data(request, profile))
 
 

@@ -48,7 +48,7 @@ _RECENT_REFERRALS_SQL = (
     " ORDER BY referred_at DESC, id DESC LIMIT %s"
 )
 _INVITE_CODE_SQL = "SELECT invite_code FROM {table} WHERE id = %s"
-# The same two reads as select-list expressions over a user row aliased `u` (PostgreSQL).
+# The same two reads as select-list expressions over a user row aliased `u`.
 _PROFILE_EXTRAS_SQL = """
 (SELECT r.invite_code FROM {table} r WHERE r.id = u.referred_by_id),
 ARRAY(
@@ -59,15 +59,12 @@ ARRAY(
 
 
 @cache
-def profile_extras_sql() -> str | None:
+def profile_extras_sql() -> str:
     """ProfileExtras of the user row aliased `u`, as SQL select-list expressions.
 
     A statement that reads the user row anyway can select them beside it and hand the values
     to `profile_get`: the profile API's authentication does, so a profile is one round trip.
-    None on databases other than PostgreSQL (SQLite in development), which read them apart.
     """
-    if connection.vendor != "postgresql":
-        return None
     table = connection.ops.quote_name(User._meta.db_table)
     return _PROFILE_EXTRAS_SQL.format(table=table, limit=PROFILE_RECENT_REFERRALS)
 

@@ -168,15 +168,13 @@ def _referrer_tree_root_locked(referrer_id: int) -> int:
     chain below a root never changes (each link is set once); holding the root FOR SHARE
     stops it gaining a parent until we commit. Two activations that would together close a
     cycle each hold their own row and wait for the other's: PostgreSQL breaks that deadlock
-    and the retry sees the cycle. SQLite runs one writing transaction at a time instead.
+    and the retry sees the cycle.
     """
     table = connection.ops.quote_name(User._meta.db_table)
     with connection.cursor() as cursor:
         while True:
             cursor.execute(_TREE_ROOT_SQL.format(table=table), [referrer_id])
             (root_id,) = cursor.fetchone()
-            if not connection.features.has_select_for_update:
-                return root_id
             cursor.execute(_ROOT_STILL_ROOT_SQL.format(table=table), [root_id])
             if cursor.fetchone() is not None:
                 return root_id

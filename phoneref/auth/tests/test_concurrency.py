@@ -1,7 +1,6 @@
 """Login rules under real parallel connections (PostgreSQL row locks)."""
 
 import pytest
-from django.db import connection
 
 from phoneref.auth.models import PhoneLogin
 from phoneref.auth.services import login_code_request, login_code_verify
@@ -13,12 +12,6 @@ PHONE = "+79161234567"
 IP = "10.0.0.1"
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency]
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs parallel connections with row locks")
 
 
 def test_ten_parallel_verifies_of_a_new_phone_make_one_user_and_one_login():

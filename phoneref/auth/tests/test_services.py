@@ -19,15 +19,6 @@ START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True, params=["one statement", "row lock"])
-def send_path(request, monkeypatch):
-    """Every rule holds on both ways a code is stored: PostgreSQL's single upsert that checks
-    the limits in SQL, and the lock-check-write path other databases (SQLite) take."""
-    if request.param == "row lock":
-        monkeypatch.setattr("phoneref.auth.services._checks_limits_in_one_statement", lambda: False)
-    return request.param
-
-
 @pytest.fixture
 def clock():
     with time_machine.travel(START, tick=False) as traveller:

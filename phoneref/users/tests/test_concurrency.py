@@ -1,7 +1,6 @@
 """Activation rules under real parallel connections (PostgreSQL row locks)."""
 
 import pytest
-from django.db import connection
 
 from phoneref.core.errors import ServiceError
 from phoneref.core.testing import run_in_parallel
@@ -10,12 +9,6 @@ from phoneref.users.services import invite_code_activate
 from phoneref.users.tests.factories import UserFactory, referral_chain
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency]
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs parallel connections with row locks")
 
 
 def test_twenty_parallel_activations_by_one_user_leave_exactly_one(settings):

@@ -2,7 +2,7 @@
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 
 # Any constant the other users of this database do not use as an advisory lock key.
 MIGRATION_LOCK_KEY = 0x70686F6E65726566  # "phoneref"
@@ -12,9 +12,6 @@ class Command(BaseCommand):
     help = "Apply migrations while holding a PostgreSQL advisory lock, so only one process does."
 
     def handle(self, *args, **options) -> None:
-        if connection.vendor != "postgresql":
-            call_command("migrate", interactive=False, verbosity=options["verbosity"])
-            return
         # The lock is held by a transaction left open on a connection of its own while
         # migrate runs on the usual one. A transaction-level lock, so it also holds behind a
         # transaction-pooling proxy (DATABASE_POOLER=transaction), which would hand a session
