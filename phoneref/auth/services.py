@@ -5,10 +5,11 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Literal
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -112,29 +113,25 @@ def login_code_request(
     code = fixed or login_code_generate()
     new_code = {
         "phone": phone,
+        "network": client_network(client_ip),
         "digest": login_code_digest(phone=phone, code=code),
         "sent_at": connection.ops.adapt_datetimefield_value(now),
         "expires_at": connection.ops.adapt_datetimefield_value(
             now + timedelta(seconds=settings.OTP_TTL_SECONDS)
         ),
         "now": ts,
+        "first_log": json.dumps([ts]),
     }
     if fixed:
         return _fixed_code_store(new_code, client_ip=client_ip, sent_at=now)
-    ip_limited = settings.OTP_IP_SENDS_PER_HOUR > 0
-    one_statement = _checks_limits_in_one_statement()
-    # On PostgreSQL the phone's write is one statement, atomic by itself; the client address's
-    # row, when its limit is on, must change with it or not at all.
-    # So does the all-sends budget's, when it is on.
-    together = ip_limited or code_send_needs_transaction() or not one_statement
-    with transaction.atomic() if together else nullcontext():
-        if one_statement:
+    try:
+        # The all-sends budget's row, when it is on, changes with the send or not at all.
+        with transaction.atomic() if code_send_needs_transaction() else nullcontext():
             send_log = _phone_login_new_code(new_code)
-        else:
-            send_log = _phone_login_new_code_locked(new_code)
-        if ip_limited:
-            _client_address_record(network=client_network(client_ip), now=now)
-        code_send_spend(now=now)
+            code_send_spend(now=now)
+    except _SendRefused:
+        # Read once the refusal's transaction, if any, is over.
+        raise ServiceError(problems.TOO_MANY_REQUESTS, retry_after=_send_wait(new_code)) from None
     resend_in = seconds_until_allowed(send_log, now=ts, windows=_send_windows()) or 0
     return CodeRequest(
         phone=phone,
@@ -149,7 +146,7 @@ def login_code_request(
 def _fixed_code_store(new_code: dict, *, client_ip: str, sent_at: datetime) -> CodeRequest:
     """A test number's code: stored like any other, but outside every send limit and the
     abuse checks (login_code_request skips them). Its wrong tries count as usual."""
-    _execute(PhoneLogin, _PHONE_LOGIN_FIXED_CODE_SQL, new_code)
+    _execute(_with_tables(_PHONE_LOGIN_FIXED_CODE_SQL), new_code)
     return CodeRequest(
         phone=new_code["phone"],
         code=fixed_code(new_code["phone"]),
@@ -166,52 +163,81 @@ def _fixed_code_store(new_code: dict, *, client_ip: str, sent_at: datetime) -> C
 # the database took to run them.
 
 
-def _checks_limits_in_one_statement() -> bool:
-    # The one-statement form is PostgreSQL SQL (jsonb functions); elsewhere the row is locked
-    # and checked in Python. Tests run the limits through both.
-    return connection.vendor == "postgresql"
-
-
 def _phone_login_new_code(new_code: dict) -> list[float]:
-    """Store the new code in one statement if the send limits allow it; the new send log.
+    """Store the new code in one statement if every send limit allows it; the new send log.
 
-    Whether or not the phone's row exists yet: ON CONFLICT DO UPDATE locks an existing row and
-    its WHERE checks the limits on that locked row, so they stay exact across processes with
-    no transaction around the statement; a refused send returns no row and changes nothing.
-    A number that has asked before and one that never has cost the same statement.
+    ON CONFLICT DO UPDATE locks the existing row (phone, client network) and its WHERE checks
+    the limits on that locked row, so they stay exact across processes with no transaction
+    around the statement. A refused send changes nothing. A number or a client that has
+    asked before and one that never has cost the same statement.
     """
-    ts = new_code["now"]
-    sql = _phone_login_new_code_sql(tuple(_send_windows()))
-    row = _execute(PhoneLogin, sql, {**new_code, "first_log": json.dumps([ts])})
+    ip_limited = settings.OTP_IP_SENDS_PER_HOUR > 0
+    sql = _phone_login_new_code_sql(tuple(_send_windows()), ip_limited and tuple(_ip_windows()))
+    try:
+        row = _execute(sql, new_code)
+    except DatabaseError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != _SEND_REFUSED_SQLSTATE:
+            raise
+        row = None
     if row is None:
-        (send_log,) = _execute(PhoneLogin, _PHONE_LOGIN_SEND_LOG_SQL, [new_code["phone"]])
-        wait = seconds_until_allowed(json.loads(send_log), now=ts, windows=_send_windows())
-        # The statement refused by these same rules, so `wait` is set; 1 s if a send made
-        # since has already moved the window.
-        raise ServiceError(problems.TOO_MANY_REQUESTS, retry_after=wait or 1)
-    # jsonb reaches a raw cursor as text on every backend.
+        raise _SendRefused
+    # jsonb reaches a raw cursor as text.
     return json.loads(row[0])
 
 
+class _SendRefused(Exception):
+    """A send limit refused the code request; nothing was written."""
+
+
+def _send_wait(new_code: dict) -> int:
+    """Seconds until the refused send would pass every limit that is on, phone's and client's."""
+    phone_log, network_log = _execute(_with_tables(_SEND_LOGS_SQL), new_code)
+    ts = new_code["now"]
+    waits = [seconds_until_allowed(json.loads(phone_log or "[]"), now=ts, windows=_send_windows())]
+    if settings.OTP_IP_SENDS_PER_HOUR > 0:
+        waits.append(
+            seconds_until_allowed(json.loads(network_log or "[]"), now=ts, windows=_ip_windows())
+        )
+    # The statement refused by these same rules, so one wait is set; 1 s if a send made since
+    # has already moved the window.
+    return max((wait for wait in waits if wait is not None), default=1)
+
+
 @cache
-def _phone_login_new_code_sql(windows: tuple[Window, ...]) -> str:
-    return _PHONE_LOGIN_NEW_CODE_IF_ALLOWED_SQL.format(
-        new_log=sql_log_append("login.send_log", "excluded.send_log", list(windows)),
-        allowed=sql_admits_one_more("login.send_log", list(windows)),
-        replaced=_REPLACED_CODE_SQL.format(json_object="jsonb_build_object", row="login"),
-        table="{table}",
+def _phone_login_new_code_sql(
+    windows: tuple[Window, ...], ip_windows: tuple[Window, ...] | Literal[False]
+) -> str:
+    phone = {
+        "new_log": sql_log_append("login.send_log", "excluded.send_log", list(windows)),
+        "allowed": sql_admits_one_more("login.send_log", list(windows)),
+        "replaced": _REPLACED_CODE_SQL,
+    }
+    if not ip_windows:
+        return _with_tables(
+            _PHONE_LOGIN_NEW_CODE_IF_ALLOWED_SQL.format(**phone, source="VALUES (", source_end=")")
+        )
+    client_allowed_before = sql_admits_one_more(
+        "coalesce((SELECT send_log FROM known), '[]'::jsonb)", list(ip_windows)
     )
+    sql = _WITH_CLIENT_SQL.format(
+        login=_PHONE_LOGIN_NEW_CODE_IF_ALLOWED_SQL.format(
+            **phone, source="SELECT", source_end=f"WHERE {client_allowed_before}"
+        ),
+        client_new_log=sql_log_append("client.send_log", "excluded.send_log", list(ip_windows)),
+        client_allowed=sql_admits_one_more("client.send_log", list(ip_windows)),
+    )
+    return _with_tables(sql)
 
 
 _PHONE_LOGIN_NEW_CODE_IF_ALLOWED_SQL = """
-INSERT INTO {table} AS login (
+INSERT INTO {{logins}} AS login (
     phone, code_digest, code_sent_at, code_expires_at, code_failed_attempts, code_used_at,
     send_log, failures_by_network, replaced_code
 )
-VALUES (
+{source}
     %(phone)s, %(digest)s, %(sent_at)s, %(expires_at)s, 0, NULL, %(first_log)s::jsonb,
     jsonb_build_object(), NULL
-)
+{source_end}
 ON CONFLICT (phone) DO UPDATE SET
     code_digest = excluded.code_digest, code_sent_at = excluded.code_sent_at,
     code_expires_at = excluded.code_expires_at, code_failed_attempts = 0, code_used_at = NULL,
@@ -220,12 +246,12 @@ WHERE {allowed}
 RETURNING send_log
 """
 # The code a send replaces, kept on the row until the next send (SET reads the old values).
-_REPLACED_CODE_SQL = """{json_object}(
-    'digest', {row}.code_digest, 'sent_at', {row}.code_sent_at,
-    'expires_at', {row}.code_expires_at, 'failed_attempts', {row}.code_failed_attempts,
-    'used_at', {row}.code_used_at)"""
+_REPLACED_CODE_SQL = """jsonb_build_object(
+    'digest', login.code_digest, 'sent_at', login.code_sent_at,
+    'expires_at', login.code_expires_at, 'failed_attempts', login.code_failed_attempts,
+    'used_at', login.code_used_at)"""
 _PHONE_LOGIN_FIXED_CODE_SQL = """
-INSERT INTO {table} AS login (
+INSERT INTO {logins} AS login (
     phone, code_digest, code_sent_at, code_expires_at, code_failed_attempts, code_used_at,
     send_log, failures_by_network
 )
@@ -234,86 +260,50 @@ ON CONFLICT (phone) DO UPDATE SET
     code_digest = excluded.code_digest, code_sent_at = excluded.code_sent_at,
     code_expires_at = excluded.code_expires_at, code_failed_attempts = 0, code_used_at = NULL
 """
-_PHONE_LOGIN_SEND_LOG_SQL = "SELECT send_log FROM {table} WHERE phone = %s"
+# With the per-client cap on, the phone's row is written first, and the client's row charged
+# only if it was; both change or neither does. Rows are locked phone first, then client, as
+# login_code_verify locks them, so no two statements deadlock. `known` reads the client's row
+# before, unlocked, and the phone's row is written only if that admits the send: since a send
+# log only grows, a send it refuses the locked row would refuse too, so a client at its cap
+# costs no write. A send it admits that the locked row then refuses (sends from the same
+# client committed in between, as in a burst from one address) makes the statement fail
+# (_SEND_REFUSED_SQLSTATE), and with it the phone's write.
+_WITH_CLIENT_SQL = """
+WITH known AS (
+    SELECT send_log FROM {{clients}} WHERE network = %(network)s
+), login AS (
+{login}
+), client AS (
+    INSERT INTO {{clients}} AS client (network, send_log, failure_log, updated_at)
+    SELECT %(network)s, %(first_log)s::jsonb, '[]', %(sent_at)s FROM login
+    ON CONFLICT (network) DO UPDATE SET
+        send_log = {client_new_log}, updated_at = excluded.updated_at
+    WHERE {client_allowed}
+    RETURNING 1
+)
+SELECT send_log FROM login WHERE EXISTS (SELECT FROM client)
+UNION ALL
+SELECT phoneref_send_refused() FROM login WHERE NOT EXISTS (SELECT FROM client)
+"""
+# What phoneref_send_refused() raises (migration phoneauth 0005).
+_SEND_REFUSED_SQLSTATE = "PR429"
+_SEND_LOGS_SQL = """
+SELECT (SELECT send_log FROM {logins} WHERE phone = %(phone)s),
+    (SELECT send_log FROM {clients} WHERE network = %(network)s)
+"""
 
 
-def _phone_login_new_code_locked(new_code: dict) -> list[float]:
-    """_phone_login_new_code() on other databases (SQLite in development): in the caller's
-    transaction, the row created if new and locked, checked, then written."""
-    login_id, send_log = _send_admitted_locked(
-        PhoneLogin,
-        _PHONE_LOGIN_LOCK_SQL,
-        [new_code["phone"]],
-        now=new_code["now"],
-        windows=_send_windows(),
+def _with_tables(sql: str) -> str:
+    quote = connection.ops.quote_name
+    return sql.format(
+        logins=quote(PhoneLogin._meta.db_table), clients=quote(ClientAddress._meta.db_table)
     )
-    json_object = "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
-    replaced = _REPLACED_CODE_SQL.format(json_object=json_object, row="{table}")
-    _execute(
-        PhoneLogin,
-        _PHONE_LOGIN_NEW_CODE_SQL.replace("{replaced}", replaced),
-        [
-            new_code["digest"],
-            new_code["sent_at"],
-            new_code["expires_at"],
-            json.dumps(send_log),
-            login_id,
-        ],
-    )
-    return send_log
 
 
-# ON CONFLICT DO UPDATE takes the row lock SELECT ... FOR UPDATE would.
-_PHONE_LOGIN_LOCK_SQL = """
-INSERT INTO {table} (phone, code_digest, code_failed_attempts, send_log, failures_by_network)
-VALUES (%s, '', 0, '[]', '{{}}')
-ON CONFLICT (phone) DO UPDATE SET phone = excluded.phone
-RETURNING id, send_log
-"""
-_PHONE_LOGIN_NEW_CODE_SQL = """
-UPDATE {table} SET code_digest = %s, code_sent_at = %s, code_expires_at = %s,
-    code_failed_attempts = 0, code_used_at = NULL, send_log = %s, replaced_code = {replaced}
-WHERE id = %s
-"""
-_CLIENT_ADDRESS_LOCK_SQL = """
-INSERT INTO {table} (network, send_log, failure_log, updated_at) VALUES (%s, '[]', '[]', %s)
-ON CONFLICT (network) DO UPDATE SET network = excluded.network
-RETURNING id, send_log
-"""
-_CLIENT_ADDRESS_SEND_SQL = "UPDATE {table} SET send_log = %s, updated_at = %s WHERE id = %s"
-
-
-def _execute(model, sql: str, params: list | dict) -> tuple | None:
+def _execute(sql: str, params: dict) -> tuple | None:
     with connection.cursor() as cursor:
-        cursor.execute(sql.format(table=connection.ops.quote_name(model._meta.db_table)), params)
+        cursor.execute(sql, params)
         return cursor.fetchone() if cursor.description else None
-
-
-def _send_admitted_locked(
-    model, sql: str, params: list, *, now: float, windows: list[Window]
-) -> tuple[int, list[float]]:
-    """Locks the row of a phone or address (created if new) and admits one more send within
-    `windows`: the row's id and its send log with the send added, to be written by the caller
-    in the same transaction. Raises too_many_requests when the send does not fit."""
-    row_id, stored = _execute(model, sql, params)
-    # jsonb reaches a raw cursor as text on every backend.
-    send_log = json.loads(stored)
-    wait = seconds_until_allowed(send_log, now=now, windows=windows)
-    if wait is not None:
-        raise ServiceError(problems.TOO_MANY_REQUESTS, retry_after=wait)
-    return row_id, log_append(send_log, now=now, windows=windows)
-
-
-def _client_address_record(*, network: str, now: datetime) -> None:
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    address_id, send_log = _send_admitted_locked(
-        ClientAddress,
-        _CLIENT_ADDRESS_LOCK_SQL,
-        [network, stamp],
-        now=now.timestamp(),
-        windows=_ip_windows(),
-    )
-    _execute(ClientAddress, _CLIENT_ADDRESS_SEND_SQL, [json.dumps(send_log), stamp, address_id])
 
 
 async def login_code_deliver(request: CodeRequest, *, language: str, host: str) -> None:

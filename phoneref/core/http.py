@@ -41,8 +41,10 @@ def client_network(ip: str) -> str:
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)
+        # int(): the scope of a link-local address (fe80::1%eth0) is no part of its network,
+        # and the network's text form would refuse it.
         prefix = settings.CLIENT_IPV6_PREFIX_LENGTH
-        return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+        return str(ipaddress.IPv6Network((int(address), prefix), strict=False))
     return str(address)
 
 

@@ -7,7 +7,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from phoneref.auth.models import PhoneLogin
+from phoneref.auth.models import ClientAddress, PhoneLogin
 from phoneref.auth.services import login_code_request, login_code_verify
 from phoneref.core.errors import ServiceError
 from phoneref.users.models import User
@@ -197,6 +197,68 @@ def test_the_address_limit_can_be_switched_off(clock, settings):
     settings.OTP_IP_SENDS_PER_HOUR = 0
     for n in range(25):
         request_code(phone=f"+7916000{n:04d}", ip="192.0.2.7")
+    assert not ClientAddress.objects.exists()
+
+
+def test_a_refusal_by_the_address_limit_says_when_the_address_may_send_again(clock):
+    for n in range(20):
+        request_code(phone=f"+7916000{n:04d}", ip="192.0.2.7")
+        clock.shift(timedelta(seconds=100))
+    # The first send (at 0 s) leaves the hour window at 3600 s; it is now 2000 s.
+    error = refused(lambda: request_code(phone="+79160009999", ip="192.0.2.7"), "too_many_requests")
+    assert error.retry_after == 1600
+    assert not PhoneLogin.objects.filter(phone="+79160009999").exists()
+    clock.shift(timedelta(seconds=error.retry_after))
+    assert request_code(phone="+79160009999", ip="192.0.2.7")
+
+
+def test_a_refusal_by_both_limits_waits_for_the_later_one(clock, settings):
+    settings.OTP_IP_SENDS_PER_HOUR = 2
+    request_code(phone="+79160000001", ip="192.0.2.7")
+    clock.shift(timedelta(seconds=50))
+    request_code(phone=PHONE, ip="192.0.2.7")
+    clock.shift(timedelta(seconds=5))
+    # The phone's cooldown ends in 55 s, the address's hour in 3545 s.
+    error = refused(lambda: request_code(ip="192.0.2.7"), "too_many_requests")
+    assert error.retry_after == 3545
+
+
+def test_a_send_the_phone_refuses_is_not_counted_against_the_address(clock, settings):
+    settings.OTP_IP_SENDS_PER_HOUR = 2
+    request_code(ip="192.0.2.7")
+    refused(lambda: request_code(ip="192.0.2.7"), "too_many_requests")
+    assert request_code(phone="+79160000001", ip="192.0.2.7")
+    assert len(ClientAddress.objects.get(network="192.0.2.7").send_log) == 2
+
+
+def test_the_addresses_of_one_ipv6_slash_64_share_one_limit(clock):
+    for n in range(20):
+        request_code(phone=f"+7916000{n:04d}", ip=f"2001:db8:1:2::{n + 1:x}")
+    for n in range(20, 22):
+        address = f"2001:db8:1:2:{n:x}::1"
+        refused(lambda a=address: request_code(phone="+79160009999", ip=a), "too_many_requests")
+    assert request_code(phone="+79160009999", ip="2001:db8:1:3::1")
+    assert list(ClientAddress.objects.values_list("network", flat=True).order_by("network")) == [
+        "2001:db8:1:2::/64",
+        "2001:db8:1:3::/64",
+    ]
+
+
+def test_an_ipv4_mapped_ipv6_address_is_its_ipv4_address(clock, settings):
+    settings.OTP_IP_SENDS_PER_HOUR = 1
+    request_code(phone="+79160000001", ip="::ffff:1.2.3.4")
+    refused(lambda: request_code(ip="1.2.3.4"), "too_many_requests")
+    assert ClientAddress.objects.get().network == "1.2.3.4"
+
+
+def test_a_code_request_s_send_is_one_statement_with_every_limit_on(clock, settings):
+    assert settings.OTP_IP_SENDS_PER_HOUR > 0
+    for phone in (PHONE, "+79160000001"):
+        with CaptureQueriesContext(connection) as queries:
+            request_code(phone=phone)
+        # The abuse screens before it (phoneref.abuse) have tables of their own.
+        sends = [q for q in queries.captured_queries if "phoneauth_" in q["sql"]]
+        assert len(sends) == 1
 
 
 def test_an_invalid_phone_is_refused_at_both_steps(clock):

@@ -62,10 +62,18 @@ def test_behind_a_trusted_proxy_addresses_the_client_prepends_are_ignored(api_cl
         ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
         ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
         ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+        ("fe80::1%eth0", "fe80::/64"),
     ],
 )
 def test_a_client_is_its_ipv4_address_or_its_ipv6_network(address, network):
     assert client_network(address) == network
+
+
+def test_the_ipv6_prefix_length_is_a_setting(settings):
+    settings.CLIENT_IPV6_PREFIX_LENGTH = 48
+    assert client_network("2001:db8:1:2::1") == "2001:db8:1::/48"
+    settings.CLIENT_IPV6_PREFIX_LENGTH = 128
+    assert client_network("2001:db8:1:2::1") == "2001:db8:1:2::1/128"
 
 
 @pytest.mark.django_db
