@@ -4,10 +4,15 @@ Two shapes of load: `closed_loop` keeps N keep-alive connections busy for a fixe
 (throughput and latency), `burst` opens one connection per request and fires them all at
 once (a crowd arriving together). It speaks just enough HTTP/1.1 for our own server:
 Content-Length or chunked bodies, keep-alive. Every run is bounded by a deadline.
+
+Each connection comes from a loopback source address of its own (127.0.0.0/8 is all
+loopback), as a crowd comes from many clients: the server's per-IP cap then counts them
+apart, as it would in production, instead of refusing all but the first few.
 """
 
 import asyncio
 import contextlib
+import ipaddress
 import math
 import time
 from collections import Counter
@@ -82,6 +87,31 @@ class Result:
         self.statuses[status] += 1
 
 
+class _Sources:
+    """Loopback source addresses, 127.1.0.1 onwards, each handed out once: about four
+    million, so no run comes near reusing one."""
+
+    FIRST = int(ipaddress.IPv4Address("127.1.0.1"))
+    COUNT = 1 << 22
+
+    def __init__(self) -> None:
+        self.taken = 0
+
+    def next(self) -> tuple[str, int]:
+        """(address, any port) to bind the next connection to."""
+        address = ipaddress.IPv4Address(self.FIRST + self.taken % self.COUNT)
+        self.taken += 1
+        return str(address), 0
+
+
+_sources = _Sources()
+
+
+def sources_used() -> int:
+    """How many source addresses the connections so far came from."""
+    return min(_sources.taken, _Sources.COUNT)
+
+
 class _Connection:
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
@@ -90,7 +120,9 @@ class _Connection:
 
     async def exchange(self, raw: bytes) -> tuple[int, bytes]:
         if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.reader, self.writer = await asyncio.open_connection(
+                self.host, self.port, local_addr=_sources.next()
+            )
         assert self.reader is not None
         self.writer.write(raw)
         status, keep_alive, body = await _read_response(self.reader)
@@ -244,7 +276,9 @@ async def burst(
         answer = loop.create_future()
         started = time.perf_counter()
         try:
-            await loop.create_connection(lambda: _OneShot(raws[index], answer), host, port)
+            await loop.create_connection(
+                lambda: _OneShot(raws[index], answer), host, port, local_addr=_sources.next()
+            )
             status, bodies[index] = await answer
         except OSError as exc:
             result.errors[type(exc).__name__] += 1

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import uvloop
 
-from bench.loadgen import Request, Result, burst, closed_loop
+from bench.loadgen import Request, Result, burst, closed_loop, sources_used
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "docs" / "benchmarks.md"
@@ -64,7 +64,6 @@ def _server_env(port: int) -> dict[str, str]:
         PORT=str(port),
         # Plain HTTP on the loopback: there is no TLS proxy in front here.
         SECURE_SSL_REDIRECT="0",
-        OTP_IP_SENDS_PER_HOUR="0",
     )
     return env
 
@@ -298,6 +297,22 @@ def _machine_line(pg_version: str, load_before: str) -> str:
     )
 
 
+def _limits_line() -> str:
+    """The send limits the server ran with (the same environment as this process)."""
+    from django.conf import settings
+
+    def per(limit: int, window: str) -> str:
+        return f"{limit} per {window}" if limit > 0 else f"none per {window} (off)"
+
+    return (
+        f"per phone a {settings.OTP_RESEND_COOLDOWN_SECONDS} s cooldown,"
+        f" {per(settings.OTP_SENDS_PER_HOUR, 'hour')}, {per(settings.OTP_SENDS_PER_DAY, 'day')};"
+        f" per client network {per(settings.OTP_IP_SENDS_PER_HOUR, 'hour')}"
+        f" (IPv6 /{settings.CLIENT_IPV6_PREFIX_LENGTH}); the load came from"
+        f" {sources_used():,} loopback source addresses, one per connection"
+    )
+
+
 def _table(rows: list[Row]) -> str:
     lines = ["| metric | value | target | result |", "|---|---|---|---|"]
     lines += [
@@ -385,7 +400,9 @@ def main() -> int:
     )
     machine = _machine_line(pg_version, load_before)
     date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    text = f"Last run: {date}. Machine: {machine}.\n\n{_table(rows)}"
+    text = (
+        f"Last run: {date}. Machine: {machine}.\n\nLimits on: {_limits_line()}.\n\n{_table(rows)}"
+    )
     _publish(text, args)
     return 0 if all(r.passed for r in rows) else 1
 
