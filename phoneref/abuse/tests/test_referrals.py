@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from phoneref.abuse.models import ReferralActivation, SignupNetwork
@@ -193,8 +192,6 @@ def test_the_web_profile_follows_rejections(client, flagged, user):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.concurrency
 def test_parallel_rejections_of_one_referral_count_it_out_once():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs parallel connections with row locks")
     staff = UserFactory()
     referrer = sign_up("+79161110001", "198.51.100.10")
     referee = sign_up("+79161110002", "198.51.100.20", invite_code=referrer.invite_code)
@@ -210,8 +207,6 @@ def test_parallel_rejections_of_one_referral_count_it_out_once():
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.concurrency
 def test_parallel_activations_from_one_network_flag_exactly_the_burst(settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs parallel connections with row locks")
     settings.REFERRAL_BURST_ACTIVATIONS = 4
     referrer = sign_up("+79161110001", "198.51.100.10")
     referees = [UserFactory() for _ in range(10)]
