@@ -1,5 +1,7 @@
 import pytest
+import time_machine
 
+from phoneref.core.testing import START
 from phoneref.users.models import User
 from phoneref.users.tests.factories import UserFactory
 
@@ -17,3 +19,10 @@ def auth_client(api_client, user):
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     api_client.user = user
     return api_client
+
+
+@pytest.fixture
+def clock():
+    """Time stands still at START until the test shifts it: limits without sleeping."""
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller

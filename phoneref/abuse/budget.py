@@ -32,12 +32,8 @@ def send_budget_spend(*, now: datetime) -> None:
     table = connection.ops.quote_name(SendBudget._meta.db_table)
     minute = int(now.timestamp() // 60)
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK_SQL.format(table=table))
-        (stored,) = cursor.fetchone()
         minutes = {
-            int(m): n
-            for m, n in (json.loads(stored) if isinstance(stored, str) else stored).items()
-            if int(m) > minute - WINDOW_MINUTES
+            m: n for m, n in _minutes_locked(cursor, table).items() if m > minute - WINDOW_MINUTES
         }
         wait = _seconds_until_free(minutes, now=now)
         if wait is not None:
@@ -54,15 +50,19 @@ def send_budget_refund(*, sent_at: datetime) -> None:
     table = connection.ops.quote_name(SendBudget._meta.db_table)
     minute = int(sent_at.timestamp() // 60)
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK_SQL.format(table=table))
-        (stored,) = cursor.fetchone()
-        minutes = {
-            int(m): n
-            for m, n in (json.loads(stored) if isinstance(stored, str) else stored).items()
-        }
+        minutes = _minutes_locked(cursor, table)
         if minutes.get(minute, 0) > 0:
             minutes[minute] -= 1
             cursor.execute(_WRITE_SQL.format(table=table), [json.dumps(minutes)])
+
+
+def _minutes_locked(cursor, table: str) -> dict[int, int]:
+    """The budget's sends by minute, its row locked (and created if new) until the commit."""
+    cursor.execute(_LOCK_SQL.format(table=table))
+    (stored,) = cursor.fetchone()
+    return {
+        int(m): n for m, n in (json.loads(stored) if isinstance(stored, str) else stored).items()
+    }
 
 
 def _seconds_until_free(minutes: dict[int, int], *, now: datetime) -> int | None:

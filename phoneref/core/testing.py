@@ -6,10 +6,14 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
+
+# Where a test's frozen clock (the `clock` fixture) stands.
+START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 
 def run_in_parallel(calls: list[Callable[[], Any]]) -> list[Any]:

@@ -1,28 +1,21 @@
 """Guessing codes: bounded per number and per client, yet no lockout of the owner, and no
 answer that tells a guesser whether a number is logging in."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from phoneref.auth.models import PhoneLogin
 from phoneref.auth.services import login_code_request, login_code_verify
 from phoneref.core.errors import ServiceError
+from phoneref.core.testing import START
 
 PHONE = "+79161234567"
 OWNER = "198.51.100.7"
 ATTACKER = "203.0.113.66"
-START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
 
 
 def request_code(ip: str = OWNER, phone: str = PHONE) -> str:

@@ -1,9 +1,8 @@
 """The rules of SPEC 2.2, one test each, on a frozen clock (no sleeping)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -14,15 +13,8 @@ from phoneref.users.models import User
 
 PHONE = "+79161234567"
 IP = "10.0.0.1"
-START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
 
 
 def request_code(phone: str = PHONE, ip: str = "10.0.0.1") -> str:

@@ -2,10 +2,9 @@
 phone when no provider takes it: as if the request had not been made."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.test import Client
 
 from phoneref.auth.models import ClientAddress, PhoneLogin
@@ -15,15 +14,8 @@ from phoneref.sms.models import Delivery
 REQUEST_URL = "/api/v1/auth/request-code/"
 VERIFY_URL = "/api/v1/auth/verify-code/"
 PHONE = "+79161234567"
-START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
 
 
 def request_code(client, phone=PHONE, **headers):
