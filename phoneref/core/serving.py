@@ -295,7 +295,12 @@ def wsgi_environ(scope: Scope, body: bytes) -> dict[str, Any]:
         environ["REMOTE_ADDR"], port = scope["client"]
         environ["REMOTE_PORT"] = str(port)
     for raw_name, raw_value in scope.get("headers", []):
-        name = raw_name.decode("latin-1").upper().replace("-", "_")
+        name = raw_name.decode("latin-1")
+        # As Django's ASGIRequest does: `x_forwarded_for` would land on the key of
+        # `X-Forwarded-For` and could stand in for it.
+        if "_" in name:
+            continue
+        name = name.upper().replace("-", "_")
         value = raw_value.decode("latin-1")
         if name == "CONTENT_LENGTH":
             continue
