@@ -10,21 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from phoneref.abuse.breaker import prefix_pause_lift
 from phoneref.abuse.models import PrefixPause, ReferralActivation
 from phoneref.abuse.referrals import referral_review
-
-
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from phoneref.core.admin import ReadOnlyModelAdmin
 
 
 @admin.register(PrefixPause)
-class PrefixPauseAdmin(_ReadOnlyAdmin):
+class PrefixPauseAdmin(ReadOnlyModelAdmin):
     list_display = ["__str__", "paused_at", "paused_until", "active", "sends", "logins"]
     list_filter = ["paused_at"]
     search_fields = ["prefix"]
@@ -51,7 +41,7 @@ class PrefixPauseAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(ReferralActivation)
-class FlaggedReferralAdmin(_ReadOnlyAdmin):
+class FlaggedReferralAdmin(ReadOnlyModelAdmin):
     list_display = ["referee", "referrer", "flag", "review", "created_at", "reviewed_by"]
     list_filter = ["review", "flag"]
     search_fields = ["referee__phone", "referrer__phone"]

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from phoneref.core.admin import ReadOnlyModelAdmin
 from phoneref.sms.models import Delivery
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyModelAdmin):
     """Read-only: these rows are the providers' word, kept for support and audits."""
 
     list_display = [
@@ -22,12 +23,3 @@ class DeliveryAdmin(admin.ModelAdmin):
     ordering = ["-created_at"]
     readonly_fields = list_display
     fields = list_display
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
