@@ -1,7 +1,7 @@
 """How a pooled PostgreSQL connection is checked before a request gets it.
 
-psycopg_pool's check sends an empty query on every checkout: a round trip per request, about a
-tenth of what a code request costs the server and PostgreSQL together (docs/benchmarks.md).
+psycopg_pool's check sends an empty query on every checkout: a round trip per request, a
+share of what a request costs that docs/benchmarks.md measures.
 Under load a connection goes back to the pool and out again within milliseconds, and in that
 time the only way it breaks is the server ending it (a restart, a terminated backend, an idle
 timeout), which the server announces: an error message, then end of file. So a connection
@@ -24,7 +24,7 @@ ROUND_TRIP_AFTER_IDLE_SECONDS = 5.0
 
 # When each connection was last handed out. Noted here, in the check, rather than when the
 # connection comes back: psycopg_pool hands every return to a worker thread once it has a
-# reset callback, which cost more than the round trip saved.
+# reset callback, which costs more than the round trip saves (docs/benchmarks.md).
 _handed_out_at: WeakKeyDictionary[Connection, float] = WeakKeyDictionary()
 
 
