@@ -354,7 +354,7 @@ def main() -> int:
     from django.db import connection
 
     from bench.seed import seed
-    from phoneref.core.serving import gc_freeze_loaded
+    from phoneref.server.app import gc_freeze_loaded
 
     load_before = _load()
     call_command("migrate_exclusive", verbosity=0)

@@ -1,22 +1,20 @@
-"""The application every server runs (`make run`, `make serve`): see phoneref.core.serving."""
+"""The application every server runs (`make run`, `make serve`): see phoneref.server.app."""
 
 import os
 from importlib import import_module
 
 from django.conf import settings
-from django.core.asgi import get_asgi_application
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-django_asgi = get_asgi_application()
+django_wsgi = get_wsgi_application()
 
-# Imported once Django is set up: the router resolves URLs and answers with problem details.
-from phoneref.core.serving import ViewKindRouter, gc_freeze_loaded  # noqa: E402
+# Imported once Django is set up: the bridge resolves URLs and answers with problem details.
+from phoneref.server.app import WsgiBridge, gc_freeze_loaded  # noqa: E402
 
-application = ViewKindRouter(
-    asgi_app=django_asgi,
-    wsgi_app=get_wsgi_application(),
+application = WsgiBridge(
+    wsgi_app=django_wsgi,
     threads=settings.WEB_THREADS,
     max_body_bytes=settings.REQUEST_BODY_MAX_BYTES,
 )

@@ -199,7 +199,7 @@ LOGGING = {
         # Django's own console handler (DEBUG only) printed its lines a second time,
         # unformatted; they reach the handler above like every other logger's.
         "django": {"handlers": [], "propagate": True},
-        # Every request is logged once by phoneref.core.serving; Django would log 4xx twice.
+        # Every request is logged once by phoneref.server.app; Django would log 4xx twice.
         "django.request": {"level": "ERROR", "filters": ["database_unavailable"]},
         # httpx logs each provider call's URL, which names the Twilio account; the SMS
         # backends log what happened instead.

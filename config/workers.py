@@ -11,7 +11,7 @@ class Worker(UvicornWorker):
         # uvicorn would otherwise take X-Forwarded-For from any peer on 127.0.0.1.
         "proxy_headers": False,
         "server_header": False,
-        # phoneref.core.serving logs each request once, with its id and full duration.
+        # phoneref.server.app logs each request once, with its id and full duration.
         "access_log": False,
         "lifespan": "on",
         # uvicorn's httptools protocol with a cap on the request head and a read deadline.

@@ -18,10 +18,10 @@ from phoneref.auth.services import (
     tokens_revoke_all,
 )
 from phoneref.core.errors import problems
-from phoneref.core.exceptions import problem_body
+from phoneref.core.exceptions import problem_body, service_error_problem
 from phoneref.core.http import client_ip, request_host
 from phoneref.core.schema import ProblemSerializer, problem_responses
-from phoneref.core.serving import respond_after
+from phoneref.server.deferral import defer_until_released
 from phoneref.users.api import PROFILE_EXAMPLE, ProfileOutputSerializer, profile_data
 from phoneref.users.selectors import profile_get
 
@@ -108,14 +108,15 @@ class CodeRequestApi(APIView):
         if settings.DEMO_MODE:
             data["code"] = sent.code
         # The answer waits for the gateway, but as an await on the server's event loop: this
-        # thread and its database connection are free for the 1-2 s (phoneref.core.serving).
+        # thread and its database connection are free for the 1-2 s.
         deliver = partial(
             login_code_deliver,
             sent,
             language=translation.get_language(),
             host=request_host(request),
         )
-        return respond_after(request, Response(data), deliver)
+        defer_until_released(request, deliver, if_refused=service_error_problem)
+        return Response(data)
 
 
 class CodeVerifyInputSerializer(serializers.Serializer):

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -73,6 +73,24 @@ def problem_response(
     )
 
 
+def _service_error_details(error: ServiceError) -> dict[str, Any]:
+    errors = {error.field: [error.message]} if error.field else None
+    return {"detail": error.message, "errors": errors, **error.extra}
+
+
+def service_error_problem(error: ServiceError) -> HttpResponse:
+    """The problem the exception handler answers `error` with, made without DRF: for a refusal
+    that comes once the view has returned (phoneref.server.deferral)."""
+    response = HttpResponse(
+        problem_json(error.problem, **_service_error_details(error)),
+        status=error.problem.status,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+    if error.retry_after is not None:
+        response["Retry-After"] = str(error.retry_after)
+    return response
+
+
 def _flatten(detail: Any) -> dict[str, list[str]]:
     """DRF's nested error detail -> {"field": ["message", ...]}."""
     if isinstance(detail, dict):
@@ -106,13 +124,8 @@ def _validation_problem(exc: exceptions.ValidationError) -> Response:
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     set_rollback()
     if isinstance(exc, ServiceError):
-        errors = {exc.field: [exc.message]} if exc.field else None
         return problem_response(
-            exc.problem,
-            retry_after=exc.retry_after,
-            detail=exc.message,
-            errors=errors,
-            **exc.extra,
+            exc.problem, retry_after=exc.retry_after, **_service_error_details(exc)
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

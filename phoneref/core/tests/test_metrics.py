@@ -3,7 +3,7 @@
 import pytest
 from prometheus_client import REGISTRY
 
-from phoneref.core.tests.test_serving import call, router
+from phoneref.server.tests.test_app import call, router
 
 TOKEN = "metrics-test-token-0123456789"
 

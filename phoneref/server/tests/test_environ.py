@@ -7,7 +7,7 @@ import pytest
 from django.core.handlers.asgi import ASGIRequest
 from django.core.handlers.wsgi import WSGIRequest
 
-from phoneref.core.serving import wsgi_environ
+from phoneref.server.environ import wsgi_environ
 
 BODY = b'{"phone": "+79161234567"}'
 

@@ -1,43 +1,31 @@
-"""How requests reach Django: async views on its ASGI handler, all others on its WSGI handler.
+"""How requests reach Django: each one makes exactly one hop into a fixed pool of threads, where
+Django's WSGI handler runs it start to finish, as under a threaded WSGI server.
 
-Under Django's ASGI handler every sync view and every sync middleware step hops to a thread
-and back, and all of one request's sync steps share one thread; a plain view then serves a
-fraction of what the same code serves under a threaded WSGI server. Under WSGI, though, the
-code request's 1-2 s gateway wait would hold a thread for its whole length. So one ASGI
-application routes by the kind of view the path resolves to:
+Django's ASGI handler would cost several times what the WSGI one does per request: a sync
+view and every sync middleware step hop to a thread and back. Under plain WSGI, though, the
+code request's 1-2 s gateway wait would hold a thread and a database connection for its whole
+length. So a view hands that wait to `phoneref.server.deferral.defer_until_released`; once the
+view's thread is done with the request (its connection released by Django's request_finished),
+this application awaits the wait on the event loop and only then sends the response, or the
+refusal's answer in its place.
 
-- an async view (the web pages that send a code) runs on Django's ASGI handler, where its
-  wait is an `await`;
-- every other request makes exactly one hop into a fixed pool of threads, where Django's WSGI
-  handler runs it start to finish, as under a threaded WSGI server.
-
-A sync view may still wait for something asynchronous before its answer goes out: the API's
-code request does its database work in its thread like any view, and hands the gateway call
-to `respond_after`; the router awaits it on the event loop once the thread and its database
-connection are free, then sends the response. Django's ASGI handler costs several times what
-the WSGI one does per request (a thread per request, a hop per middleware step), which a crowd
-of a thousand code requests would pay a thousand times.
-
-Bodies are read here, before either handler sees them, so an oversized one is refused with
-413 without reaching Django. Each request is logged here once, with its full duration (the
-gateway wait included) and the id that RequestIdMiddleware echoes in X-Request-ID, and
-counted in the metrics under its route pattern.
+Bodies are read here, before Django sees them, so an oversized one is refused with 413 without
+reaching Django. Each request is logged here once, with its full duration (the deferred wait
+included) and the id that RequestIdMiddleware echoes in X-Request-ID, and counted in the
+metrics under its route pattern.
 """
 
 import asyncio
 import contextvars
 import gc
-import io
 import logging
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
-from asgiref.sync import async_to_sync, iscoroutinefunction
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import translation
 
@@ -45,18 +33,15 @@ from phoneref.core import metrics
 from phoneref.core.errors import Problem, ServiceError, problems
 from phoneref.core.exceptions import PROBLEM_CONTENT_TYPE, problem_json
 from phoneref.core.logs import REQUEST_ID_HEADER, request_id_from, request_id_var
+from phoneref.server.deferral import DEFERRAL_KEY, DeferralSlot, Deferred
+from phoneref.server.environ import Scope, wsgi_environ
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("phoneref.requests")
 
-# Set in the WSGI environ of requests whose response this router can send after an await.
-AWAIT_ON_LOOP = "phoneref.await_on_loop"
-
-Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 # A response body larger than this is streamed chunk by chunk from its thread instead of
@@ -72,13 +57,10 @@ class ClientGone(Exception):
     """The client left before its request body was whole."""
 
 
-class ViewKindRouter:
-    """The ASGI application: each request to the handler that suits its view."""
+class WsgiBridge:
+    """The ASGI application: Django's WSGI handler in a pool of threads, one hop per request."""
 
-    def __init__(
-        self, *, asgi_app: AsgiApp, wsgi_app: WsgiApp, threads: int, max_body_bytes: int
-    ) -> None:
-        self.asgi_app = asgi_app
+    def __init__(self, *, wsgi_app: WsgiApp, threads: int, max_body_bytes: int) -> None:
         self.wsgi_app = wsgi_app
         self.max_body_bytes = max_body_bytes
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wsgi")
@@ -137,10 +119,11 @@ class ViewKindRouter:
         except ClientGone:
             # Half a body is not a request: nothing runs, and nobody is left to answer.
             return
-        if view_is_async(scope["path"]):
-            await self.asgi_app(scope, _replay(body, receive), send)
-        else:
-            await self._run_wsgi(scope, body, send)
+        loop = asyncio.get_running_loop()
+        call = _WsgiCall(self.wsgi_app, wsgi_environ(scope, body), loop, send)
+        # In a copy of this task's context, so log lines in the thread carry the request id.
+        await loop.run_in_executor(self.executor, contextvars.copy_context().run, call.run)
+        await call.finish()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -155,43 +138,18 @@ class ViewKindRouter:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _run_wsgi(self, scope: Scope, body: bytes, send: Send) -> None:
-        loop = asyncio.get_running_loop()
-        call = _WsgiCall(self.wsgi_app, wsgi_environ(scope, body), loop, send)
-        # In a copy of this task's context, so log lines in the thread carry the request id.
-        await loop.run_in_executor(self.executor, contextvars.copy_context().run, call.run)
-        await call.finish()
-
 
 def gc_freeze_loaded() -> None:
     """Keeps the cyclic garbage collector off everything loaded so far, for good.
 
     What a server process has loaded (Django, the apps, the URLconf and its views) lives as
     long as the process, yet the collector walked all of it again and again: with a thousand
-    code requests in flight it took about a tenth of the server's CPU. gc.freeze() leaves the
+    code requests in flight it took a large share of the server's CPU. gc.freeze() leaves the
     loaded objects out of its sweeps, and a larger first-generation threshold (Python's
     default is 700 allocations) makes the young collections rarer. Measured in `make bench`.
     """
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
-
-
-def respond_after(
-    request: HttpRequest, response: HttpResponseBase, wait: Callable[[], Awaitable[None]]
-) -> HttpResponseBase:
-    """`response`, to be sent only once `wait()` has completed.
-
-    Under ViewKindRouter the wait is an await on the event loop, holding no thread and no
-    database connection, in the request's language; served any other way (the test client, a
-    plain WSGI server) it is awaited here, before returning. If the wait raises ServiceError,
-    the client gets that problem instead of `response`; if it fails otherwise, 503.
-    """
-    if request.META.get(AWAIT_ON_LOOP):
-        response.wait_before_sending = wait
-        response.wait_language = translation.get_language()
-    else:
-        async_to_sync(wait)()
-    return response
 
 
 def _with_request_id(scope: Scope) -> tuple[Scope, str]:
@@ -202,14 +160,6 @@ def _with_request_id(scope: Scope) -> tuple[Scope, str]:
     headers = [(k, v) for k, v in scope["headers"] if k != header]
     headers.append((header, request_id.encode()))
     return {**scope, "headers": headers}, request_id
-
-
-@lru_cache(maxsize=4096)
-def view_is_async(path: str) -> bool:
-    try:
-        return iscoroutinefunction(resolve(path).func)
-    except Resolver404:
-        return False
 
 
 @lru_cache(maxsize=4096)
@@ -243,70 +193,69 @@ async def read_body(scope: Scope, receive: Receive, *, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A `receive` that yields the already-read body once, then waits for the disconnect."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
-
-
-async def send_problem(send: Send, problem: Problem, *, retry_after: int | None = None) -> None:
+async def send_problem(send: Send, problem: Problem) -> None:
+    """`problem` as the whole answer to a request that never reached Django."""
     body = problem_json(problem)
     headers = [
         (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),
     ]
-    if retry_after is not None:
-        headers.append((b"retry-after", str(retry_after).encode()))
     await send({"type": "http.response.start", "status": problem.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
-def wsgi_environ(scope: Scope, body: bytes) -> dict[str, Any]:
-    """PEP 3333 environ for an ASGI HTTP scope whose body has been read."""
-    server = scope.get("server") or ("localhost", 80)
-    environ: dict[str, Any] = {
-        AWAIT_ON_LOOP: True,
-        "REQUEST_METHOD": scope["method"],
-        "SCRIPT_NAME": scope.get("root_path", "").encode().decode("latin-1"),
-        "PATH_INFO": scope["path"].encode().decode("latin-1"),
-        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
-        "SERVER_NAME": str(server[0]),
-        "SERVER_PORT": str(server[1] or 80),
-        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scope.get("scheme", "http"),
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-    }
-    if scope.get("client"):
-        environ["REMOTE_ADDR"], port = scope["client"]
-        environ["REMOTE_PORT"] = str(port)
-    for raw_name, raw_value in scope.get("headers", []):
-        name = raw_name.decode("latin-1")
-        # As Django's ASGIRequest does: `x_forwarded_for` would land on the key of
-        # `X-Forwarded-For` and could stand in for it.
-        if "_" in name:
-            continue
-        name = name.upper().replace("-", "_")
-        value = raw_value.decode("latin-1")
-        if name == "CONTENT_LENGTH":
-            continue
-        key = name if name == "CONTENT_TYPE" else f"HTTP_{name}"
-        environ[key] = f"{environ[key]},{value}" if key in environ else value
-    return environ
+def _headers_of(response: HttpResponse) -> list[tuple[bytes, bytes]]:
+    """A response's headers and cookies, as Django's WSGI handler gives them to the server."""
+    headers = [(k, v) for k, v in response.items() if k.lower() != "content-length"]
+    headers += [("Set-Cookie", c.output(header="").strip()) for c in response.cookies.values()]
+    headers.append(("Content-Length", str(len(response.content))))
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+
+
+def _cookie_name(set_cookie: bytes) -> bytes:
+    return set_cookie.split(b"=", 1)[0].strip()
+
+
+def in_place_of(view_headers: list[tuple[bytes, bytes]], answer: HttpResponse) -> Message:
+    """The start of `answer`, sent instead of a view's response whose headers the middleware
+    has made: it keeps those headers and cookies (the session's, the request id, the security
+    headers) unless it sets them itself, and none that describe the view's own body."""
+    own = _headers_of(answer)
+    own_names = {name for name, _ in own}
+    own_cookies = {_cookie_name(value) for name, value in own if name == b"set-cookie"}
+    kept = [
+        (name, value)
+        for name, value in view_headers
+        if not name.startswith(b"content-")
+        and name != b"location"
+        and (name not in own_names or name == b"set-cookie")
+        and not (name == b"set-cookie" and _cookie_name(value) in own_cookies)
+    ]
+    return {"type": "http.response.start", "status": answer.status_code, "headers": kept + own}
+
+
+def _unavailable() -> HttpResponse:
+    return HttpResponse(
+        problem_json(problems.SERVICE_UNAVAILABLE),
+        status=problems.SERVICE_UNAVAILABLE.status,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+async def _refusal_of(deferred: Deferred) -> HttpResponse | None:
+    """Await the deferred wait: None when it completed, else the answer to send instead."""
+    with translation.override(deferred.language):
+        try:
+            try:
+                await deferred.wait()
+            except ServiceError as refused:
+                return deferred.if_refused(refused)
+        except Exception as failed:
+            # Only the exception's type: its message may carry a provider's URL with its key.
+            logger.error("a deferred wait failed: %s", type(failed).__qualname__)
+            return _unavailable()
+    return None
 
 
 class _WsgiCall:
@@ -315,20 +264,20 @@ class _WsgiCall:
     The whole response — start, body, the iterable's close() with Django's request_finished
     signal — happens in one thread, so the thread's database connection is the request's.
     A normal response is handed to the loop in one piece; a long one (a static file) is
-    handed over chunk by chunk, each waiting until the loop has sent it.
+    handed over chunk by chunk, each waiting until the loop has sent it, unless the view
+    deferred a wait: then the answer may still be replaced, and waits whole.
     """
 
     def __init__(self, app: WsgiApp, environ: dict[str, Any], loop, send: Send) -> None:
         self.app = app
         self.environ = environ
+        self.slot: DeferralSlot = environ[DEFERRAL_KEY]
         self.loop = loop
         self.send = send
         self.start: Message | None = None
         self.buffered: list[bytes] = []
         self.buffered_size = 0
         self.streaming = False
-        self.wait: Callable[[], Awaitable[None]] | None = None
-        self.wait_language: str | None = None
 
     def start_response(self, status: str, headers: list[tuple[str, str]], exc_info=None):
         if exc_info is not None and self.streaming:
@@ -342,8 +291,6 @@ class _WsgiCall:
 
     def run(self) -> None:
         iterable = self.app(self.environ, self.start_response)
-        self.wait = getattr(iterable, "wait_before_sending", None)
-        self.wait_language = getattr(iterable, "wait_language", None)
         try:
             for chunk in iterable:
                 self._emit(chunk)
@@ -358,29 +305,29 @@ class _WsgiCall:
         if not self.streaming:
             self.buffered.append(chunk)
             self.buffered_size += len(chunk)
-            if self.buffered_size <= _BUFFERED_BODY_LIMIT:
+            if self.buffered_size <= _BUFFERED_BODY_LIMIT or self.slot.deferred is not None:
                 return
             self.streaming = True
-            self._send_from_thread(self.start)
+            self._send_from_thread(self._started())
             chunk = b"".join(self.buffered)
             self.buffered = []
         self._send_from_thread({"type": "http.response.body", "body": chunk, "more_body": True})
 
-    def _send_from_thread(self, message: Message | None) -> None:
+    def _started(self) -> Message:
+        if self.start is None:
+            raise RuntimeError("the WSGI app sent a body without calling start_response")
+        return self.start
+
+    def _send_from_thread(self, message: Message) -> None:
         asyncio.run_coroutine_threadsafe(self.send(message), self.loop).result()
 
     async def finish(self) -> None:
-        if self.wait is not None:
-            with translation.override(self.wait_language):
-                try:
-                    await self.wait()
-                except ServiceError as refused:
-                    await send_problem(self.send, refused.problem, retry_after=refused.retry_after)
-                    return
-                except Exception:
-                    logger.exception("the response's wait failed")
-                    await send_problem(self.send, problems.SERVICE_UNAVAILABLE)
-                    return
+        if self.slot.deferred is not None:
+            answer = await _refusal_of(self.slot.deferred)
+            if answer is not None:
+                await self.send(in_place_of(self._started()["headers"], answer))
+                await self.send({"type": "http.response.body", "body": answer.content})
+                return
         if not self.streaming:
-            await self.send(self.start)
+            await self.send(self._started())
         await self.send({"type": "http.response.body", "body": b"".join(self.buffered)})
