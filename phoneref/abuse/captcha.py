@@ -4,9 +4,8 @@ provider's siteverify API (CAPTCHA_VERIFY_URL) and the client's address.
 Both providers take a form POST of `secret`, `response` and `remoteip` (hCaptcha also
 `sitekey`) and answer JSON whose `success` says whether the token is good. When the provider
 cannot be reached, or says it failed itself, CAPTCHA_FAIL_OPEN decides: closed (the default)
-refuses with captcha_failed, open lets the request through. The web page awaits the check
-(`captcha_averify`); the API's sync view calls `captcha_verify`, bounded by
-CAPTCHA_TIMEOUT_SECONDS. Both share the rules below; only the transport differs.
+refuses with captcha_failed, open lets the request through. The check is a sync call in the
+code request's thread (the API's and the web page's alike), bounded by CAPTCHA_TIMEOUT_SECONDS.
 """
 
 import logging
@@ -56,13 +55,6 @@ _CSP_DIRECTIVES = {
 }
 
 
-class CaptchaPass:
-    """A token already verified (by `captcha_averify`), so the service does not check again."""
-
-
-CAPTCHA_PASSED = CaptchaPass()
-
-
 def captcha_provider() -> Provider | None:
     return PROVIDERS.get(settings.CAPTCHA_PROVIDER)
 
@@ -85,7 +77,7 @@ def captcha_content_security_policy() -> str:
     return "; ".join(d.strip() for d in directives)
 
 
-def captcha_verify(*, token: str | CaptchaPass | None, client_ip: str) -> None:
+def captcha_verify(*, token: str | None, client_ip: str) -> None:
     """Raise captcha_required or captcha_failed unless the token passes (or the check is off)."""
     form = _form(token, client_ip)
     if form is None:
@@ -99,23 +91,9 @@ def captcha_verify(*, token: str | CaptchaPass | None, client_ip: str) -> None:
     _judge(response)
 
 
-async def captcha_averify(*, token: str | CaptchaPass | None, client_ip: str) -> None:
-    """`captcha_verify`, awaited: the web page holds no thread while the provider answers."""
-    form = _form(token, client_ip)
-    if form is None:
-        return
-    try:
-        async with httpx.AsyncClient(timeout=settings.CAPTCHA_TIMEOUT_SECONDS) as client:
-            response = await client.post(settings.CAPTCHA_VERIFY_URL, data=form)
-    except httpx.HTTPError as exc:
-        _provider_down(exc)
-        return
-    _judge(response)
-
-
-def _form(token: str | CaptchaPass | None, client_ip: str) -> dict[str, str] | None:
+def _form(token: str | None, client_ip: str) -> dict[str, str] | None:
     """What to post to siteverify; None when there is nothing to check."""
-    if not settings.CAPTCHA_PROVIDER or isinstance(token, CaptchaPass):
+    if not settings.CAPTCHA_PROVIDER:
         return None
     if not isinstance(token, str) or not token.strip():
         raise ServiceError(problems.CAPTCHA_REQUIRED, field="captcha_token")

@@ -10,14 +10,14 @@ from datetime import datetime
 
 from phoneref.abuse.breaker import prefix_login_record, prefix_send_admit
 from phoneref.abuse.budget import send_budget_on, send_budget_refund, send_budget_spend
-from phoneref.abuse.captcha import CaptchaPass, captcha_verify
+from phoneref.abuse.captcha import captcha_verify
 from phoneref.abuse.numbers import number_country_check, number_parse, number_type_check
 from phoneref.abuse.referrals import referral_activation_record, signup_network_record
 from phoneref.users.models import User
 
 
 def code_request_screen(
-    *, phone: str, client_ip: str, captcha_token: str | CaptchaPass | None, now: datetime
+    *, phone: str, client_ip: str, captcha_token: str | None, now: datetime
 ) -> None:
     """May a code be sent to `phone` (E.164) now? Raises phone_not_mobile,
     country_not_allowed, captcha_required, captcha_failed, or too_many_requests while the

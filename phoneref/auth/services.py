@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from knox.models import AuthToken
 
-from phoneref.abuse.captcha import CAPTCHA_PASSED, CaptchaPass, captcha_averify
 from phoneref.abuse.services import (
     code_login_record,
     code_request_screen,
@@ -97,7 +96,7 @@ def login_code_request(
     *,
     phone: str,
     client_ip: str,
-    captcha_token: str | CaptchaPass | None = None,
+    captcha_token: str | None = None,
     now: datetime | None = None,
 ) -> CodeRequest:
     """Make a new code for `phone`, replacing any earlier one, within the send limits.
@@ -322,21 +321,6 @@ async def login_code_deliver(request: CodeRequest, *, language: str, host: str) 
     except SmsUnavailable as unavailable:
         await call_and_release_connection(login_code_request_undo, request=request)
         raise ServiceError(problems.SMS_UNAVAILABLE, retry_after=unavailable.retry_after) from None
-
-
-async def login_code_send(
-    *, phone: str, client_ip: str, language: str, host: str, captcha_token: str | None = None
-) -> CodeRequest:
-    """Request a code and deliver it, from async code (the web pages).
-
-    The bot check, when on, is awaited here, before the request's thread hop.
-    """
-    await captcha_averify(token=captcha_token, client_ip=client_ip)
-    request = await call_and_release_connection(
-        login_code_request, phone=phone, client_ip=client_ip, captcha_token=CAPTCHA_PASSED
-    )
-    await login_code_deliver(request, language=language, host=host)
-    return request
 
 
 def _network_failure_windows() -> list[Window]:

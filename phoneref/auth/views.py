@@ -1,10 +1,12 @@
 """Web pages of logging in. Thin: the rules are in `phoneref.auth.services`."""
 
-from asgiref.sync import sync_to_async
+from functools import partial
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
@@ -16,10 +18,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from phoneref.abuse.captcha import captcha_content_security_policy, captcha_provider
 from phoneref.auth.backends import PHONE_CODE_BACKEND
 from phoneref.auth.forms import CodeForm, PhoneForm
-from phoneref.auth.services import Login, login_code_send, login_code_verify
+from phoneref.auth.services import Login, login_code_deliver, login_code_request, login_code_verify
 from phoneref.core.errors import ServiceError
 from phoneref.core.forms import service_error_text
 from phoneref.core.http import client_ip, request_host
+from phoneref.server.deferral import RefusalAnswer, defer_until_released
 from phoneref.users.invite_codes import invite_code_normalize
 
 SESSION_PHONE = "login_phone"
@@ -60,55 +63,73 @@ def _captcha_token(request: HttpRequest) -> str | None:
     return request.POST.get(provider.field) if provider is not None else None
 
 
-async def _send_code(request: HttpRequest, phone: str) -> None:
-    sent = await login_code_send(
-        phone=phone,
-        client_ip=client_ip(request),
-        captcha_token=_captcha_token(request),
-        language=translation.get_language(),
-        host=request_host(request),
+def _send_code(request: HttpRequest, phone: str, *, if_refused: RefusalAnswer) -> None:
+    """Make a code for `phone` and send it once this thread is free (phoneref.server.deferral).
+
+    A refusal of the code itself (a limit, the bot check) is raised here. The SMS wait comes
+    after the view; a refusal there is `if_refused`'s answer instead of the view's.
+    """
+    sent = login_code_request(
+        phone=phone, client_ip=client_ip(request), captcha_token=_captcha_token(request)
     )
-    await request.session.aset(SESSION_PHONE, sent.phone)
-    await request.session.aset(SESSION_RESEND_AT, timezone.now().timestamp() + sent.resend_in)
+    deliver = partial(
+        login_code_deliver, sent, language=translation.get_language(), host=request_host(request)
+    )
+    defer_until_released(request, deliver, if_refused=if_refused)
+    # Written before the SMS goes out; if it then fails the page says so, and these only let
+    # the visitor try again without typing the number anew.
+    request.session[SESSION_PHONE] = sent.phone
+    request.session[SESSION_RESEND_AT] = timezone.now().timestamp() + sent.resend_in
     if settings.DEMO_MODE:
-        await request.session.aset(SESSION_DEMO_CODE, sent.code)
+        request.session[SESSION_DEMO_CODE] = sent.code
+
+
+def _back_to(request: HttpRequest, page: str) -> RefusalAnswer:
+    """A refusal of the SMS as an answer made on the event loop: back to `page`, with the reason
+    as a one-time message. The message goes in its cookie, not in the session, whose store is
+    the database, which the event loop must not touch."""
+
+    def answer(error: ServiceError) -> HttpResponse:
+        response = redirect(page)
+        notes = CookieStorage(request)
+        notes.add(messages.ERROR, service_error_text(error))
+        notes.update(response)
+        return response
+
+    return answer
 
 
 @never_cache
 @sensitive_post_parameters("phone")
 @require_http_methods(["GET", "POST"])
-async def login_view(request: HttpRequest) -> HttpResponse:
-    """Ask for the phone number and send a code; the gateway wait is an await, not a thread."""
-    user = await request.auser()
-    if user.is_authenticated:
+def login_view(request: HttpRequest) -> HttpResponse:
+    """Ask for the phone number and send a code."""
+    if request.user.is_authenticated:
         return redirect("profile")
-    form = PhoneForm(
-        request.POST or None, initial={"phone": await request.session.aget(SESSION_PHONE)}
-    )
+    form = PhoneForm(request.POST or None, initial={"phone": request.session.get(SESSION_PHONE)})
     if request.method == "POST" and form.is_valid():
         try:
-            await _send_code(request, form.cleaned_data["phone"])
+            _send_code(request, form.cleaned_data["phone"], if_refused=_back_to(request, "login"))
         except ServiceError as error:
             form.add_service_error(error)
         else:
             return redirect("login-verify")
-    context = {"form": form, "invite_code": await request.session.aget(SESSION_INVITE_CODE)}
-    return await sync_to_async(render_with_captcha)(request, "auth/login.html", context)
+    context = {"form": form, "invite_code": request.session.get(SESSION_INVITE_CODE)}
+    return render_with_captcha(request, "auth/login.html", context)
 
 
 @never_cache
 @require_POST
-async def resend_view(request: HttpRequest) -> HttpResponse:
-    phone = await request.session.aget(SESSION_PHONE)
+def resend_view(request: HttpRequest) -> HttpResponse:
+    phone = request.session.get(SESSION_PHONE)
     if not phone:
         return redirect("login")
     try:
-        await _send_code(request, phone)
+        _send_code(request, phone, if_refused=_back_to(request, "login-verify"))
     except ServiceError as error:
-        await request.session.aset(SESSION_RESEND_ERROR, service_error_text(error))
+        request.session[SESSION_RESEND_ERROR] = service_error_text(error)
         if error.retry_after:
-            resend_at = timezone.now().timestamp() + error.retry_after
-            await request.session.aset(SESSION_RESEND_AT, resend_at)
+            request.session[SESSION_RESEND_AT] = timezone.now().timestamp() + error.retry_after
     else:
         messages.success(request, CODE_SENT_MESSAGE)
     return redirect("login-verify")

@@ -1,4 +1,9 @@
-"""Database work called from async views."""
+"""Database work called from async service code on the event loop.
+
+Views are all sync; a view hands its async work (the SMS gateway wait) to
+`phoneref.server.deferral`. That work runs on the event loop, and the little database work it
+has (delivery records, breaker rows, taking back an unsent code) goes through here.
+"""
 
 from collections.abc import Callable
 from typing import Any
@@ -10,9 +15,9 @@ from django.db import connection
 async def call_and_release_connection(func: Callable[..., Any], /, **kwargs: Any) -> Any:
     """`func(**kwargs)` in a thread, after which its connection goes back to the pool.
 
-    An async request keeps the connection of its sync steps until the response is sent; a
-    code request then awaits the gateway for 1-2 s, so a thousand of them in flight would hold
-    a thousand connections. A transaction a caller has open (a test's) keeps its connection.
+    The thread is asgiref's, outside any request, so Django's request_finished never closes
+    its connection; closed here, the connection does not sit idle between calls. A
+    transaction a caller has open (a test's) keeps its connection.
     """
     return await sync_to_async(_call_then_release)(func, kwargs)
 

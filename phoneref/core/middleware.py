@@ -2,7 +2,6 @@
 
 from functools import cache
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware import common
@@ -11,27 +10,15 @@ from django.urls import reverse
 from phoneref.core.logs import REQUEST_ID_HEADER, request_id_from, request_id_var
 
 
-class _SyncAndAsync:
-    """Runs on either handler without a thread hop: it matches its inner handler's kind."""
-
-    sync_capable = True
-    async_capable = True
+class _BeforeAndAfter:
+    """A middleware as two steps around the view: `before` returns what `after` is given."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest):
-        if self.is_async:
-            return self.__acall__(request)
         state = self.before(request)
         return self.after(request, self.get_response(request), state)
-
-    async def __acall__(self, request: HttpRequest):
-        state = self.before(request)
-        return self.after(request, await self.get_response(request), state)
 
     def before(self, request: HttpRequest):
         return None
@@ -40,10 +27,10 @@ class _SyncAndAsync:
         return response
 
 
-class RequestIdMiddleware(_SyncAndAsync):
+class RequestIdMiddleware(_BeforeAndAfter):
     """Names each request: X-Request-ID on the response and on every log line written for it.
 
-    The server (phoneref.core.serving) has already put a valid id in the header and logs the
+    The server (phoneref.server.app) has already put a valid id in the header and logs the
     request's line; served any other way, an id is made here.
     """
 
@@ -57,7 +44,7 @@ class RequestIdMiddleware(_SyncAndAsync):
         return response
 
 
-class ContentSecurityPolicyMiddleware(_SyncAndAsync):
+class ContentSecurityPolicyMiddleware(_BeforeAndAfter):
     """CONTENT_SECURITY_POLICY on every response that does not bring its own policy."""
 
     def after(self, request: HttpRequest, response: HttpResponse, state) -> HttpResponse:
