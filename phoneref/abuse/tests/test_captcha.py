@@ -132,7 +132,7 @@ def test_pages_without_the_form_keep_the_site_s_policy(client, siteverify, setti
     assert client.get("/healthz")["Content-Security-Policy"] == settings.CONTENT_SECURITY_POLICY
 
 
-def test_the_web_form_awaits_the_check_and_sends_the_code(client, siteverify):
+def test_the_web_form_checks_the_token_and_sends_the_code(client, siteverify):
     field = "cf-turnstile-response" if siteverify.provider == "turnstile" else "h-captcha-response"
     refused = client.post("/login/", {"phone": PHONE, field: "made-up"})
     assert refused.status_code == 200
