@@ -20,9 +20,10 @@ import contextvars
 import gc
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from types import TracebackType
 from typing import Any
 
 from django.http import HttpResponse
@@ -41,7 +42,8 @@ access_logger = logging.getLogger("phoneref.requests")
 
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+# A coroutine, not any awaitable: the worker thread hands it to the loop to run.
+Send = Callable[[Message], Coroutine[Any, Any, None]]
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 # A response body larger than this is streamed chunk by chunk from its thread instead of
@@ -268,7 +270,9 @@ class _WsgiCall:
     deferred a wait: then the answer may still be replaced, and waits whole.
     """
 
-    def __init__(self, app: WsgiApp, environ: dict[str, Any], loop, send: Send) -> None:
+    def __init__(
+        self, app: WsgiApp, environ: dict[str, Any], loop: asyncio.AbstractEventLoop, send: Send
+    ) -> None:
         self.app = app
         self.environ = environ
         self.slot: DeferralSlot = environ[DEFERRAL_KEY]
@@ -279,7 +283,12 @@ class _WsgiCall:
         self.buffered_size = 0
         self.streaming = False
 
-    def start_response(self, status: str, headers: list[tuple[str, str]], exc_info=None):
+    def start_response(
+        self,
+        status: str,
+        headers: list[tuple[str, str]],
+        exc_info: tuple[type[BaseException], BaseException, TracebackType] | None = None,
+    ) -> Callable[[bytes], None]:
         if exc_info is not None and self.streaming:
             raise exc_info[1].with_traceback(exc_info[2])
         self.start = {

@@ -15,6 +15,7 @@ uvicorn takes the class by its import path (`--http`, or the worker's `http` set
 import asyncio
 import json
 import logging
+from typing import Any
 
 from django.conf import settings
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -46,7 +47,7 @@ LINGER_SECONDS = 2.0
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.head_max_bytes = settings.REQUEST_HEAD_MAX_BYTES
         self.read_timeout = settings.REQUEST_READ_TIMEOUT_SECONDS
