@@ -1,5 +1,6 @@
 import pytest
 import time_machine
+from django.utils import translation
 
 from phoneref.core.testing import START
 from phoneref.users.models import User
@@ -26,3 +27,10 @@ def clock():
     """Time stands still at START until the test shifts it: limits without sleeping."""
     with time_machine.travel(START, tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the default language: a request the test client made through
+    LocaleMiddleware leaves its language active in the thread for whatever runs next."""
+    translation.deactivate()
