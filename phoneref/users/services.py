@@ -129,20 +129,50 @@ def _invite_code_activate(
     return user
 
 
-def _activate_locked(*, me: User, raw_code: str, now: datetime) -> None:
-    code = invite_code_normalize(raw_code)
-    if me.referred_by_id is not None:
+def invite_code_refusal(*, user: User, invite_code: str) -> ServiceError | None:
+    """Why `user` may not activate `invite_code`, or None when nothing stops it now.
+
+    The one statement of the activation rules, in the order they are answered:
+    invalid_invite_code, invite_code_already_activated, invite_code_is_own,
+    invite_code_not_found, referral_cycle. It only reads, takes no lock and counts no failed
+    attempt; `invite_code_activate` asks it first and then lets the database guard the races.
+    """
+    try:
+        _referrer_id_allowed(user=user, invite_code=invite_code)
+    except ServiceError as refusal:
+        return refusal
+    return None
+
+
+def _referrer_id_allowed(*, user: User, invite_code: str) -> int:
+    """The id of the code's owner if `user` may activate it; raises the refusal otherwise."""
+    code = invite_code_normalize(invite_code)
+    if user.referred_by_id is not None:
         raise ServiceError(problems.INVITE_CODE_ALREADY_ACTIVATED, field="invite_code")
-    if code == me.invite_code:
+    if code == user.invite_code:
         raise ServiceError(problems.INVITE_CODE_IS_OWN, field="invite_code")
     referrer_id = User.objects.filter(invite_code=code).values_list("pk", flat=True).first()
     if referrer_id is None:
         raise ServiceError(problems.INVITE_CODE_NOT_FOUND, field="invite_code")
+    if _referrer_tree_root(referrer_id) == user.pk:
+        raise _cycle_refusal()
+    return referrer_id
+
+
+def _cycle_refusal() -> ServiceError:
+    return ServiceError(problems.REFERRAL_CYCLE, field="invite_code")
+
+
+def _activate_locked(*, me: User, raw_code: str, now: datetime) -> None:
+    # `me` is locked, so the rules about this user's own row hold until the write below.
+    referrer_id = _referrer_id_allowed(user=me, invite_code=raw_code)
     # Counting first takes the referrer's row lock, so activations of one code queue here
     # instead of deadlocking on the tree root below.
     User.objects.filter(pk=referrer_id).update(referrals_count=F("referrals_count") + 1)
+    # The loop may have closed since the check above, through activations committed meanwhile;
+    # with the root held still the answer is final.
     if _referrer_tree_root_locked(referrer_id) == me.pk:
-        raise ServiceError(problems.REFERRAL_CYCLE, field="invite_code")
+        raise _cycle_refusal()
     User.objects.filter(pk=me.pk, referred_by__isnull=True).update(
         referred_by_id=referrer_id, referred_at=now
     )
@@ -160,6 +190,15 @@ SELECT id FROM chain WHERE referred_by_id IS NULL
 _ROOT_STILL_ROOT_SQL = "SELECT 1 FROM {table} WHERE id = %s AND referred_by_id IS NULL FOR SHARE"
 
 
+def _referrer_tree_root(referrer_id: int) -> int:
+    """The id of the user at the top of the referrer's invite chain, as read now."""
+    table = connection.ops.quote_name(User._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(_TREE_ROOT_SQL.format(table=table), [referrer_id])
+        (root_id,) = cursor.fetchone()
+    return root_id
+
+
 def _referrer_tree_root_locked(referrer_id: int) -> int:
     """The id of the user at the top of the referrer's invite chain, held still.
 
@@ -171,10 +210,9 @@ def _referrer_tree_root_locked(referrer_id: int) -> int:
     and the retry sees the cycle.
     """
     table = connection.ops.quote_name(User._meta.db_table)
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute(_TREE_ROOT_SQL.format(table=table), [referrer_id])
-            (root_id,) = cursor.fetchone()
+    while True:
+        root_id = _referrer_tree_root(referrer_id)
+        with connection.cursor() as cursor:
             cursor.execute(_ROOT_STILL_ROOT_SQL.format(table=table), [root_id])
             if cursor.fetchone() is not None:
                 return root_id

@@ -11,7 +11,12 @@ from phoneref.core.errors import ServiceError
 from phoneref.users import services
 from phoneref.users.models import User
 from phoneref.users.selectors import referral_list
-from phoneref.users.services import invite_code_activate, user_create, user_get_or_create
+from phoneref.users.services import (
+    invite_code_activate,
+    invite_code_refusal,
+    user_create,
+    user_get_or_create,
+)
 from phoneref.users.tests.factories import UserFactory, referral_chain
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +159,40 @@ def test_referrals_are_listed_newest_first():
         invite_code_activate(user=invitee, invite_code=referrer.invite_code)
     listed = list(referral_list(user=referrer).values_list("phone", flat=True))
     assert listed == [u.phone for u in reversed(invitees)]
+
+
+def _refusal_case(case: str) -> tuple[User, str, str]:
+    """A user, a code they type and the refusal it must get, for each activation rule."""
+    user = UserFactory()
+    if case == "malformed":
+        return user, "abc", "invalid_invite_code"
+    if case == "own":
+        return user, user.invite_code.lower(), "invite_code_is_own"
+    if case == "unknown":
+        return user, "ZZZZZZ", "invite_code_not_found"
+    if case == "already activated":
+        invite_code_activate(user=user, invite_code=UserFactory().invite_code)
+        return user, UserFactory().invite_code, "invite_code_already_activated"
+    root, *_, leaf = referral_chain(3)
+    return root, leaf.invite_code, "referral_cycle"
+
+
+@pytest.mark.parametrize("case", ["malformed", "own", "unknown", "already activated", "cycle"])
+def test_the_refusal_is_the_one_the_activation_raises(case):
+    user, code, expected = _refusal_case(case)
+    refusal = invite_code_refusal(user=User.objects.get(pk=user.pk), invite_code=code)
+    assert refusal is not None
+    assert refusal.code == expected
+    assert refusal.field == "invite_code"
+    # Asking counts no failed attempt; the activation does.
+    assert User.objects.get(pk=user.pk).invite_failure_log == []
+    refused(User.objects.get(pk=user.pk), code, expected)
+    assert len(User.objects.get(pk=user.pk).invite_failure_log) == 1
+
+
+def test_a_code_that_may_be_activated_has_no_refusal_and_asking_changes_nothing():
+    user, referrer = UserFactory(), UserFactory()
+    assert invite_code_refusal(user=user, invite_code=f" {referrer.invite_code.lower()} ") is None
+    referrer.refresh_from_db()
+    user.refresh_from_db()
+    assert (referrer.referrals_count, user.referred_by_id) == (0, None)
