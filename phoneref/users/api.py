@@ -1,11 +1,10 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from phoneref.auth.authentication import BearerTokenAuthentication
@@ -15,11 +14,14 @@ from phoneref.core.schema import problem_responses
 from phoneref.users.invite_codes import invite_link
 from phoneref.users.models import User
 from phoneref.users.selectors import (
+    InvalidReferralCursor,
     Profile,
     ProfileExtras,
+    ReferralCursor,
     profile_extras_sql,
     profile_get,
-    referral_list,
+    referral_cursor_decode,
+    referral_page,
 )
 from phoneref.users.services import invite_code_activate
 
@@ -153,6 +155,11 @@ class ReferralOutputSerializer(serializers.Serializer):
     )
 
 
+REFERRALS_PAGE_SIZE = 20
+REFERRALS_MAX_PAGE_SIZE = 100
+INVALID_CURSOR_MESSAGE = _("Not a valid cursor: follow the next or previous link of a page.")
+
+
 class ReferralPageOutputSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True, help_text="The next (older) page, or null.")
     previous = serializers.URLField(allow_null=True, help_text="The previous page, or null.")
@@ -167,30 +174,18 @@ class ReferralListQuerySerializer(serializers.Serializer):
         help_text="Opaque: take it from the `next` or `previous` link of a page.",
     )
     page_size = serializers.IntegerField(
-        required=False, min_value=1, max_value=100, default=20, help_text="Referrals per page."
+        required=False,
+        min_value=1,
+        max_value=REFERRALS_MAX_PAGE_SIZE,
+        default=REFERRALS_PAGE_SIZE,
+        help_text="Referrals per page.",
     )
 
-
-class ReferralPagination(CursorPagination):
-    """Keyset pages: the millionth referral costs what the first does."""
-
-    ordering = ("-referred_at", "-id")
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
-    # DRF's own message says only "Invalid cursor" (and is misspelt in its Russian catalogue).
-    invalid_cursor_message = _("Not a valid cursor: follow the next or previous link of a page.")
-
-    def decode_cursor(self, request):
+    def validate_cursor(self, value: str) -> ReferralCursor:
         try:
-            cursor = super().decode_cursor(request)
-            # Its position goes into a query as a time: a forged one must be refused here, not
-            # fail in the database layer as a server error.
-            if cursor is not None and cursor.position is not None:
-                User._meta.get_field("referred_at").to_python(cursor.position)
-        except (NotFound, DjangoValidationError):
-            raise ValidationError({"cursor": [self.invalid_cursor_message]}) from None
-        return cursor
+            return referral_cursor_decode(value)
+        except InvalidReferralCursor:
+            raise ValidationError(INVALID_CURSOR_MESSAGE) from None
 
 
 class ReferralListApi(APIView):
@@ -199,7 +194,8 @@ class ReferralListApi(APIView):
         summary="Everyone who used my invite code",
         description=(
             "All users who activated this user's invite code, newest first, a page at a time. "
-            "Follow `next` for older ones; the pages stay consistent while new referrals arrive."
+            "Follow `next` for older ones and `previous` for newer ones; the pages stay "
+            "consistent while new referrals arrive."
         ),
         parameters=[ReferralListQuerySerializer],
         responses={
@@ -211,7 +207,7 @@ class ReferralListApi(APIView):
                 "First page",
                 value={
                     "next": "https://phoneref.example.com/api/v1/profile/referrals/"
-                    "?cursor=cD0yMDI2LTExLTI3KzEwJTNBMDAlM0EwMCUyQjAwJTNBMDA%3D&page_size=2",
+                    "?cursor=bzE3OTU3NzM2NjAwMDAwMDAuNDI&page_size=2",
                     "previous": None,
                     "count": 3,
                     "results": [
@@ -226,12 +222,22 @@ class ReferralListApi(APIView):
         # A plain dict, so that `?page_size=` is refused as the schema says, not taken for absent.
         query = ReferralListQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
-        paginator = ReferralPagination()
-        page = paginator.paginate_queryset(referral_list(user=request.user), request, view=self)
+        page = referral_page(
+            user=request.user,
+            size=query.validated_data["page_size"],
+            cursor=query.validated_data.get("cursor"),
+        )
         body = {
-            "next": paginator.get_next_link(),
-            "previous": paginator.get_previous_link(),
+            "next": _page_link(request, page.older_cursor),
+            "previous": _page_link(request, page.newer_cursor),
             "count": request.user.referrals_count,
-            "results": page,
+            "results": page.referrals,
         }
         return Response(ReferralPageOutputSerializer(body).data)
+
+
+def _page_link(request: Request, cursor: str | None) -> str | None:
+    """This request's URL with `cursor` in place of its own, page size and all; None for none."""
+    if cursor is None:
+        return None
+    return replace_query_param(request.build_absolute_uri(), "cursor", cursor)

@@ -20,8 +20,13 @@ from phoneref.core.errors import ServiceError
 from phoneref.core.http import client_ip
 from phoneref.users.forms import InviteActivateForm
 from phoneref.users.invite_codes import invite_code_normalize, invite_link
-from phoneref.users.referral_pages import referral_page
-from phoneref.users.selectors import profile_get
+from phoneref.users.selectors import (
+    InvalidReferralCursor,
+    ReferralCursor,
+    profile_get,
+    referral_cursor_decode,
+    referral_page,
+)
 from phoneref.users.services import invite_code_activate
 
 REFERRALS_PER_PAGE = 20
@@ -66,13 +71,18 @@ def profile_view(request: HttpRequest) -> HttpResponse:
         "invite_link": link,
         "qr_svg": qr.svg_inline(scale=1, border=2, omitsize=True, title=str(QR_TITLE)),
         "page": referral_page(
-            user=user,
-            size=REFERRALS_PER_PAGE,
-            older_than=request.GET.get("older"),
-            newer_than=request.GET.get("newer"),
+            user=user, size=REFERRALS_PER_PAGE, cursor=_page_cursor(request.GET.get("cursor"))
         ),
     }
     return render(request, "users/profile.html", context)
+
+
+def _page_cursor(text: str | None) -> ReferralCursor | None:
+    """The cursor of a pager link; None, the newest page, for a mangled link or none."""
+    try:
+        return referral_cursor_decode(text) if text else None
+    except InvalidReferralCursor:
+        return None
 
 
 def _pending_invite_form(request: HttpRequest) -> InviteActivateForm:
