@@ -13,33 +13,35 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from phoneref.abuse.captcha import captcha_content_security_policy, captcha_provider
 from phoneref.auth.backends import PHONE_CODE_BACKEND
 from phoneref.auth.forms import CodeForm, PhoneForm
 from phoneref.auth.services import Login, login_code_deliver, login_code_request, login_code_verify
-from phoneref.core.errors import ServiceError
+from phoneref.core.errors import ServiceError, problems
 from phoneref.core.forms import service_error_text
 from phoneref.core.http import client_ip, request_host
 from phoneref.server.deferral import RefusalAnswer, defer_until_released
+from phoneref.users.forms import InviteActivateForm
 from phoneref.users.invite_codes import invite_code_normalize
+from phoneref.users.pending_invite import (
+    INVITE_ACTIVATED_MESSAGE,
+    SESSION_INVITE_CODE,
+    SESSION_INVITE_ERROR,
+)
+from phoneref.users.services import invite_code_refusal
 
 SESSION_PHONE = "login_phone"
 SESSION_DEMO_CODE = "login_demo_code"
 SESSION_RESEND_AT = "login_resend_at"
 # Why the last "send a new code" was refused, shown once beside that button.
 SESSION_RESEND_ERROR = "login_resend_error"
-# Set by the referral landing page, offered at sign-up and on the profile.
-SESSION_INVITE_CODE = "invite_code"
-# Why the invite code given at sign-up was not activated, shown once on the profile form.
-SESSION_INVITE_ERROR = "invite_error"
 _LOGIN_KEYS = (SESSION_PHONE, SESSION_DEMO_CODE, SESSION_RESEND_AT, SESSION_RESEND_ERROR)
 
 CODE_SENT_MESSAGE = _("A new code has been sent.")
 WELCOME_NEW_MESSAGE = _("Welcome! Your account is ready.")
 WELCOME_BACK_MESSAGE = _("Welcome back!")
-INVITE_ACTIVATED_MESSAGE = _("Invite code %(code)s activated.")
 INVITE_NOT_ACTIVATED_MESSAGE = _("You are signed in, but the invite code was not activated.")
 LOGGED_OUT_MESSAGE = _("You have logged out.")
 
@@ -196,3 +198,36 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     auth_logout(request)
     messages.info(request, LOGGED_OUT_MESSAGE)
     return redirect("login")
+
+
+# The landing page tells only refusals about the user's own account. Whether someone else's
+# code exists, or would close a loop, only the activation tells, where each refusal counts
+# towards the hourly limit: a page anyone may reload freely must not, or it would list codes.
+_LANDING_REFUSALS = {problems.INVITE_CODE_IS_OWN.code, problems.INVITE_CODE_ALREADY_ACTIVATED.code}
+
+
+@never_cache
+@require_GET
+def invite_landing_view(request: HttpRequest, code: str) -> HttpResponse:
+    """A shared referral link: remember the code and offer it at sign-up or on the profile."""
+    try:
+        invite_code = invite_code_normalize(code)
+    except ServiceError:
+        return render(request, "auth/invite_landing.html", {"broken_link": True}, status=404)
+    user = request.user
+    context: dict = {"invite_code": invite_code}
+    if not user.is_authenticated:
+        request.session[SESSION_INVITE_CODE] = invite_code
+        context["phone_form"] = PhoneForm()
+        return render_with_captcha(request, "auth/invite_landing.html", context)
+    refusal = invite_code_refusal(user=user, invite_code=invite_code)
+    if refusal is None or refusal.code not in _LANDING_REFUSALS:
+        request.session[SESSION_INVITE_CODE] = invite_code
+        context["activate_form"] = InviteActivateForm(initial={"invite_code": invite_code})
+    else:
+        context["refusal"] = refusal
+        if refusal.code == problems.INVITE_CODE_IS_OWN.code:
+            context["own_code"] = True
+        else:
+            context["activated_code"] = user.referred_by.invite_code
+    return render(request, "auth/invite_landing.html", context)

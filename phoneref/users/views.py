@@ -1,4 +1,4 @@
-"""Web pages of the profile and referral links. Thin: the rules are in the services."""
+"""Web pages of the profile. Thin: the rules are in the services."""
 
 import segno
 from django.contrib import messages
@@ -9,17 +9,15 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from phoneref.auth.forms import PhoneForm
-from phoneref.auth.views import (
-    INVITE_ACTIVATED_MESSAGE,
-    SESSION_INVITE_CODE,
-    SESSION_INVITE_ERROR,
-    render_with_captcha,
-)
 from phoneref.core.errors import ServiceError
 from phoneref.core.http import client_ip
 from phoneref.users.forms import InviteActivateForm
 from phoneref.users.invite_codes import invite_code_normalize, invite_link
+from phoneref.users.pending_invite import (
+    INVITE_ACTIVATED_MESSAGE,
+    SESSION_INVITE_CODE,
+    SESSION_INVITE_ERROR,
+)
 from phoneref.users.selectors import (
     InvalidReferralCursor,
     ReferralCursor,
@@ -98,26 +96,3 @@ def _pending_invite_form(request: HttpRequest) -> InviteActivateForm:
     form.is_valid()
     form.add_error("invite_code", invite_error)
     return form
-
-
-@never_cache
-@require_GET
-def invite_landing_view(request: HttpRequest, code: str) -> HttpResponse:
-    """A shared referral link: remember the code and offer it at sign-up or on the profile."""
-    try:
-        invite_code = invite_code_normalize(code)
-    except ServiceError:
-        return render(request, "users/invite_landing.html", {"broken_link": True}, status=404)
-    user = request.user
-    context: dict = {"invite_code": invite_code}
-    if not user.is_authenticated:
-        request.session[SESSION_INVITE_CODE] = invite_code
-        context["phone_form"] = PhoneForm()
-    elif invite_code == user.invite_code:
-        context["own_code"] = True
-    elif user.referred_by_id is not None:
-        context["activated_code"] = user.referred_by.invite_code
-    else:
-        request.session[SESSION_INVITE_CODE] = invite_code
-        context["activate_form"] = InviteActivateForm(initial={"invite_code": invite_code})
-    return render_with_captcha(request, "users/invite_landing.html", context)

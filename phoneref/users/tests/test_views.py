@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from phoneref.core.tests.pages import field_error, page_text
 from phoneref.sms import backends as sms
 from phoneref.users.models import User
-from phoneref.users.services import invite_code_activate
+from phoneref.users.services import invite_code_activate, invite_code_refusal
 from phoneref.users.tests.factories import UserFactory, referral_chain
 
 pytestmark = pytest.mark.django_db
@@ -289,6 +289,45 @@ def test_a_referral_link_tells_who_already_activated_a_code(signed_in, user):
         f'You have already activated the invite code <strong class="mono">{first.invite_code}'
         in (page_text(response))
     )
+
+
+@pytest.mark.parametrize(
+    ("case", "landing_says"),
+    [
+        ("own", "This is your own invite link."),
+        ("already activated", "You have already activated the invite code"),
+    ],
+)
+def test_a_referral_link_refuses_as_the_activation_does(signed_in, user, case, landing_says):
+    if case == "own":
+        code = user.invite_code
+    else:
+        invite_code_activate(user=user, invite_code=UserFactory().invite_code)
+        code = UserFactory().invite_code
+    expected = invite_code_refusal(user=User.objects.get(pk=user.pk), invite_code=code)
+    landing = signed_in.get(f"/i/{code}/")
+    assert landing.context["refusal"].code == expected.code
+    assert landing_says in page_text(landing)
+    assert 'name="invite_code"' not in page_text(landing)
+    posted = signed_in.post(PROFILE_URL, {"invite_code": code})
+    assert field_error(posted, "invite_code") == str(expected.message)
+
+
+@pytest.mark.parametrize("case", ["unknown", "cycle"])
+def test_a_referral_link_tells_nothing_about_other_users_codes(signed_in, user, case):
+    """Whether a code exists is told only by an activation, which counts towards the limit."""
+    if case == "unknown":
+        code, message = "ZZZZZZ", "There is no user with this invite code."
+    else:
+        invite_code_activate(user=UserFactory(), invite_code=user.invite_code)
+        code = User.objects.get(referred_by=user).invite_code
+        message = "This user was invited by you, directly or through others."
+    landing = signed_in.get(f"/i/{code}/")
+    assert f'name="invite_code" value="{code}"' in page_text(landing)
+    assert User.objects.get(pk=user.pk).invite_failure_log == []
+    posted = signed_in.post(PROFILE_URL, {"invite_code": code})
+    assert field_error(posted, "invite_code") == message
+    assert len(User.objects.get(pk=user.pk).invite_failure_log) == 1
 
 
 @pytest.mark.parametrize(
