@@ -14,6 +14,7 @@ from phoneref.core.schema import problem_responses
 from phoneref.users.invite_codes import invite_link
 from phoneref.users.models import User
 from phoneref.users.selectors import (
+    REFERRAL_PAGE_SIZE,
     InvalidReferralCursor,
     Profile,
     ProfileExtras,
@@ -155,14 +156,15 @@ class ReferralOutputSerializer(serializers.Serializer):
     )
 
 
-REFERRALS_PAGE_SIZE = 20
 REFERRALS_MAX_PAGE_SIZE = 100
 INVALID_CURSOR_MESSAGE = _("Not a valid cursor: follow the next or previous link of a page.")
 
 
 class ReferralPageOutputSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True, help_text="The next (older) page, or null.")
-    previous = serializers.URLField(allow_null=True, help_text="The previous page, or null.")
+    previous = serializers.URLField(
+        allow_null=True, help_text="The previous (newer) page, or null on the newest."
+    )
     count = serializers.IntegerField(help_text="All referrals of this user.")
     results = ReferralOutputSerializer(many=True)
 
@@ -177,7 +179,7 @@ class ReferralListQuerySerializer(serializers.Serializer):
         required=False,
         min_value=1,
         max_value=REFERRALS_MAX_PAGE_SIZE,
-        default=REFERRALS_PAGE_SIZE,
+        default=REFERRAL_PAGE_SIZE,
         help_text="Referrals per page.",
     )
 

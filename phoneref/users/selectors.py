@@ -49,6 +49,10 @@ class InvalidReferralCursor(ValueError):
     """Text that no page of `referral_page` gave out."""
 
 
+# What the profile page shows at a time and the API gives unless asked for another size.
+REFERRAL_PAGE_SIZE = 20
+
+
 @dataclass(frozen=True)
 class ReferralPage:
     referrals: list[User]

@@ -19,6 +19,7 @@ from phoneref.users.pending_invite import (
     SESSION_INVITE_ERROR,
 )
 from phoneref.users.selectors import (
+    REFERRAL_PAGE_SIZE,
     InvalidReferralCursor,
     ReferralCursor,
     profile_get,
@@ -27,7 +28,6 @@ from phoneref.users.selectors import (
 )
 from phoneref.users.services import invite_code_activate
 
-REFERRALS_PER_PAGE = 20
 QR_TITLE = _("QR code of your invite link")
 
 
@@ -69,7 +69,7 @@ def profile_view(request: HttpRequest) -> HttpResponse:
         "invite_link": link,
         "qr_svg": qr.svg_inline(scale=1, border=2, omitsize=True, title=str(QR_TITLE)),
         "page": referral_page(
-            user=user, size=REFERRALS_PER_PAGE, cursor=_page_cursor(request.GET.get("cursor"))
+            user=user, size=REFERRAL_PAGE_SIZE, cursor=_page_cursor(request.GET.get("cursor"))
         ),
     }
     return render(request, "users/profile.html", context)
