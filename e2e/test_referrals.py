@@ -3,6 +3,8 @@
 from playwright.sync_api import Page, expect
 
 from e2e.steps import demo_code, own_invite_code, sign_in, submit_code
+from phoneref.users.models import User
+from phoneref.users.tests.factories import referees_bulk
 
 
 def test_an_invite_code_entered_on_the_profile_shows_up_for_both_users(new_page):
@@ -59,3 +61,21 @@ def test_a_broken_referral_link_says_so(page: Page):
     expect(page.get_by_role("heading", name="This invite link does not work")).to_be_visible()
     page.get_by_role("link", name="Continue without an invite").click()
     expect(page).to_have_url("/login/")
+
+
+def test_the_pager_walks_older_and_back_newer(page: Page):
+    sign_in(page, "+79165550205")
+    phones = referees_bulk(User.objects.get(phone="+79165550205"), 25)
+    newest_first = phones[::-1]
+    page.reload()
+    referrals = page.locator(".referrals li .mono")
+    expect(page.locator("#referrals-count")).to_have_text("25 people in total")
+    expect(referrals).to_have_text(newest_first[:20])
+
+    page.get_by_role("link", name="Older →").click()
+    expect(referrals).to_have_text(newest_first[20:])
+    expect(page.get_by_role("link", name="Older →")).to_have_count(0)
+
+    page.get_by_role("link", name="← Newer").click()
+    expect(referrals).to_have_text(newest_first[:20])
+    expect(page.get_by_role("link", name="← Newer")).to_have_count(0)
