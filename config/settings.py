@@ -212,10 +212,10 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["phoneref.auth.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["phoneref.core.parsers.BoundedJSONParser"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "phoneref.core.negotiation.JsonFirstNegotiation",
-    "DEFAULT_SCHEMA_CLASS": "phoneref.core.schema.ApiAutoSchema",
-    "EXCEPTION_HANDLER": "phoneref.core.exceptions.problem_exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["phoneref.api.parsers.BoundedJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "phoneref.api.negotiation.JsonFirstNegotiation",
+    "DEFAULT_SCHEMA_CLASS": "phoneref.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "phoneref.api.exceptions.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from phoneref.core import api_docs
+from phoneref.api import docs
 from phoneref.core import views as core_views
 
 urlpatterns = [
@@ -15,8 +15,8 @@ urlpatterns = [
         SpectacularAPIView.as_view(api_version=settings.SPECTACULAR_SETTINGS["VERSION"]),
         name="schema",
     ),
-    path("api/docs/", api_docs.RedocView.as_view(url_name="schema"), name="redoc"),
-    path("api/docs/swagger/", api_docs.SwaggerView.as_view(url_name="schema"), name="swagger"),
+    path("api/docs/", docs.RedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/docs/swagger/", docs.SwaggerView.as_view(url_name="schema"), name="swagger"),
     # Last of the API: any other /api/ path (a missing trailing slash too) is not_found.
     re_path(r"^api/", core_views.api_not_found),
     path("healthz", core_views.healthz, name="healthz"),

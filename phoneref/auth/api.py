@@ -9,6 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from phoneref.api.exceptions import service_error_problem
+from phoneref.api.schema import ProblemSerializer, problem_responses
 from phoneref.auth.services import (
     login_code_deliver,
     login_code_request,
@@ -18,9 +20,8 @@ from phoneref.auth.services import (
     tokens_revoke_all,
 )
 from phoneref.core.errors import problems
-from phoneref.core.exceptions import problem_body, service_error_problem
 from phoneref.core.http import client_ip, request_host
-from phoneref.core.schema import ProblemSerializer, problem_responses
+from phoneref.core.problem_details import problem_body
 from phoneref.server.deferral import defer_until_released
 from phoneref.users.api import PROFILE_EXAMPLE, ProfileOutputSerializer, profile_data
 from phoneref.users.selectors import profile_get

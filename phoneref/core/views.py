@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from phoneref.core import metrics
 from phoneref.core.errors import Problem, problems
-from phoneref.core.exceptions import PROBLEM_CONTENT_TYPE, problem_json
+from phoneref.core.problem_details import PROBLEM_CONTENT_TYPE, problem_json
 
 
 @never_cache

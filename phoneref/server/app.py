@@ -32,8 +32,8 @@ from django.utils import translation
 
 from phoneref.core import metrics
 from phoneref.core.errors import Problem, ServiceError, problems
-from phoneref.core.exceptions import PROBLEM_CONTENT_TYPE, problem_json
 from phoneref.core.logs import REQUEST_ID_HEADER, request_id_from, request_id_var
+from phoneref.core.problem_details import PROBLEM_CONTENT_TYPE, problem_json
 from phoneref.server.deferral import DEFERRAL_KEY, DeferralSlot, Deferred
 from phoneref.server.environ import Scope, wsgi_environ
 

@@ -21,7 +21,7 @@ from django.conf import settings
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from phoneref.core.errors import Problem, problems
-from phoneref.core.exceptions import PROBLEM_CONTENT_TYPE, problem_body
+from phoneref.core.problem_details import PROBLEM_CONTENT_TYPE, problem_body
 
 logger = logging.getLogger(__name__)
 

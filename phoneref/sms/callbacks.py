@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from phoneref.core.errors import problems
-from phoneref.core.exceptions import PROBLEM_CONTENT_TYPE, problem_json
+from phoneref.core.problem_details import PROBLEM_CONTENT_TYPE, problem_json
 from phoneref.sms.models import Delivery
 from phoneref.sms.services import delivery_status_update
 

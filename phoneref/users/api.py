@@ -7,10 +7,10 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from phoneref.api.schema import problem_responses
 from phoneref.auth.authentication import BearerTokenAuthentication
 from phoneref.core.errors import problems
 from phoneref.core.http import client_ip
-from phoneref.core.schema import problem_responses
 from phoneref.users.invite_codes import invite_link
 from phoneref.users.models import User
 from phoneref.users.selectors import (

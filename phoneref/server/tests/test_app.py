@@ -10,8 +10,8 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.utils import translation
 from rest_framework.renderers import JSONRenderer
 
+from phoneref.api.exceptions import service_error_problem
 from phoneref.core.errors import ServiceError, problems
-from phoneref.core.exceptions import service_error_problem
 from phoneref.server.app import WsgiBridge
 from phoneref.server.deferral import defer_until_released
 

@@ -7,15 +7,13 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from rest_framework import exceptions
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from phoneref.core.errors import Problem, ServiceError, problems
+from phoneref.core.problem_details import PROBLEM_CONTENT_TYPE, problem_body, problem_json
 
 logger = logging.getLogger(__name__)
-
-PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 _DRF_PROBLEMS: list[tuple[type[exceptions.APIException], Problem]] = [
     (exceptions.ParseError, problems.MALFORMED_REQUEST),
@@ -28,31 +26,6 @@ _DRF_PROBLEMS: list[tuple[type[exceptions.APIException], Problem]] = [
     (exceptions.UnsupportedMediaType, problems.UNSUPPORTED_MEDIA_TYPE),
     (exceptions.Throttled, problems.TOO_MANY_REQUESTS),
 ]
-
-
-def problem_body(
-    problem: Problem,
-    *,
-    detail: str | None = None,
-    errors: dict[str, list[str]] | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": f"urn:phoneref:problem:{problem.code}",
-        "title": str(problem.title),
-        "status": problem.status,
-        "detail": detail or str(problem.title),
-        "code": problem.code,
-    }
-    if errors:
-        body["errors"] = errors
-    body.update(extra)
-    return body
-
-
-def problem_json(problem: Problem, **body: Any) -> bytes:
-    """A problem body for responses made outside DRF, written as its renderer writes the rest."""
-    return JSONRenderer().render(problem_body(problem, **body))
 
 
 def problem_response(

@@ -17,8 +17,9 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from phoneref.api.exceptions import problem_exception_handler
 from phoneref.core.errors import Problem, ServiceError, problems
-from phoneref.core.exceptions import PROBLEM_CONTENT_TYPE, problem_exception_handler
+from phoneref.core.problem_details import PROBLEM_CONTENT_TYPE
 
 
 class ProblemSerializer(serializers.Serializer):

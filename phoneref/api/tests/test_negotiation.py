@@ -8,7 +8,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from phoneref.core.negotiation import JsonFirstNegotiation
+from phoneref.api.negotiation import JsonFirstNegotiation
 
 ACCEPTS = [
     None,
