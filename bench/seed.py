@@ -10,7 +10,6 @@ from django.db import connection, transaction
 from phoneref.auth.services import token_issue
 from phoneref.users.invite_codes import ALPHABET, LENGTH
 from phoneref.users.models import User
-from phoneref.users.services import user_create
 
 BIG_REFERRALS = 1_000_000
 SMALL_REFERRALS = 10
@@ -63,9 +62,9 @@ def _seed_users(*, first: int, count: int, referrer: int | None) -> None:
 
 def seed() -> Seeded:
     with transaction.atomic():
-        big = user_create(phone="+79800000001")
-        small = user_create(phone="+79800000002")
-        hub = user_create(phone="+79800000003")
+        big = User.objects.create_user("+79800000001")
+        small = User.objects.create_user("+79800000002")
+        hub = User.objects.create_user("+79800000003")
         _seed_users(first=1, count=BIG_REFERRALS, referrer=big.pk)
         _seed_users(first=BIG_REFERRALS + 1, count=SMALL_REFERRALS, referrer=small.pk)
         first_activator = BIG_REFERRALS + SMALL_REFERRALS + 1

@@ -9,7 +9,7 @@ from phoneref.core.errors import ServiceError
 from phoneref.core.phones import phone_to_e164
 from phoneref.users.invite_codes import MAX_INPUT_LENGTH
 from phoneref.users.models import User
-from phoneref.users.services import invite_code_activate, user_create
+from phoneref.users.services import invite_code_activate
 
 
 class ActivateInviteForm(forms.Form):
@@ -17,7 +17,7 @@ class ActivateInviteForm(forms.Form):
 
 
 class UserCreationForm(BaseUserCreationForm):
-    """Staff accounts: a phone and a password, created by the same service as everyone."""
+    """Staff accounts: a phone and a password, made by the manager that makes everyone."""
 
     class Meta:
         model = User
@@ -30,8 +30,8 @@ class UserCreationForm(BaseUserCreationForm):
             raise forms.ValidationError(exc.message, code=exc.code) from None
 
     def save(self, commit: bool = True) -> User:
-        user = user_create(
-            phone=self.cleaned_data["phone"], password=self.cleaned_data["password1"]
+        user = User.objects.create_user(
+            self.cleaned_data["phone"], password=self.cleaned_data["password1"]
         )
         self.instance = user
         self.save_m2m = self._save_m2m

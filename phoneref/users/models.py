@@ -1,16 +1,22 @@
+import logging
 from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from phoneref.core.phones import E164_MAX_LENGTH, E164_PATTERN
-from phoneref.users.invite_codes import ALPHABET, LENGTH
+from phoneref.core.phones import E164_MAX_LENGTH, E164_PATTERN, phone_to_e164
+from phoneref.users.invite_codes import ALPHABET, LENGTH, invite_code_generate
+
+logger = logging.getLogger(__name__)
+
+# 31**6 ≈ 887 million codes: a collision is rare, ten in a row means something is broken.
+INVITE_CODE_ATTEMPTS = 10
 
 # The order of "who used my code", newest first, with the id to break ties: the covering index
 # below is built in it and every read and page of referrals follows it.
@@ -18,13 +24,31 @@ REFERRAL_ORDER = ("-referred_at", "-id")
 
 
 class UserManager(BaseUserManager["User"]):
+    """Where every user is made: the login's first verified code, the admin, createsuperuser."""
+
     use_in_migrations = True
 
     def create_user(self, phone: str, password: str | None = None, **fields) -> "User":
-        # Normal users log in with one-time codes only; `password=None` makes it unusable.
-        from phoneref.users.services import user_create
+        """A new user with a fresh unique invite code.
 
-        return user_create(phone=phone, password=password, **fields)
+        The phone may be written as a person types it (createsuperuser passes it on as
+        typed); it is stored as E.164, the way Django's own manager normalises an email.
+        Normal users log in with one-time codes only: `password=None` makes it unusable.
+        """
+        phone = phone_to_e164(phone)
+        for _attempt in range(INVITE_CODE_ATTEMPTS):
+            user = self.model(phone=phone, invite_code=invite_code_generate(), **fields)
+            user.set_password(password)
+            try:
+                with transaction.atomic(using=self._db):
+                    user.save(force_insert=True, using=self._db)
+            except IntegrityError:
+                if not self.filter(invite_code=user.invite_code).exists():
+                    raise
+                logger.info("invite code collision, generating another")
+                continue
+            return user
+        raise RuntimeError("could not generate a unique invite code")
 
     def create_superuser(self, phone: str, password: str | None = None, **fields) -> "User":
         fields.update(is_staff=True, is_superuser=True)

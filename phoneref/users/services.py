@@ -1,6 +1,5 @@
-"""Use cases that change users: creating one, activating an invite code."""
+"""Use cases that change users: the first login's account, activating an invite code."""
 
-import logging
 from datetime import datetime
 
 from django.conf import settings
@@ -11,37 +10,14 @@ from django.utils import timezone
 from phoneref.abuse.services import activation_record, signup_record
 from phoneref.core import metrics
 from phoneref.core.errors import ServiceError, problems
-from phoneref.core.phones import phone_to_e164
 from phoneref.core.rate_limits import Window, log_append, seconds_until_allowed
-from phoneref.users.invite_codes import invite_code_generate, invite_code_normalize
+from phoneref.users.invite_codes import invite_code_normalize
 from phoneref.users.models import User
 
-logger = logging.getLogger(__name__)
-
-# 31**6 ≈ 887 million codes: a collision is rare, ten in a row means something is broken.
-INVITE_CODE_ATTEMPTS = 10
 # Two users activating each other's codes at the same instant deadlock on purpose (see
 # `_referrer_tree_root_locked`); the database aborts one, which then sees the cycle.
 DEADLOCK_RETRIES = 3
 DEADLOCK_SQLSTATE = "40P01"
-
-
-def user_create(*, phone: str, password: str | None = None, **fields) -> User:
-    """A new user with a fresh unique invite code. Without a password it is unusable."""
-    phone = phone_to_e164(phone)
-    for _ in range(INVITE_CODE_ATTEMPTS):
-        user = User(phone=phone, invite_code=invite_code_generate(), **fields)
-        user.set_password(password)
-        try:
-            with transaction.atomic():
-                user.save(force_insert=True)
-        except IntegrityError:
-            if not User.objects.filter(invite_code=user.invite_code).exists():
-                raise
-            logger.info("invite code collision, generating another")
-            continue
-        return user
-    raise RuntimeError("could not generate a unique invite code")
 
 
 def user_get_or_create(*, phone: str, client_ip: str | None = None) -> tuple[User, bool]:
@@ -53,7 +29,7 @@ def user_get_or_create(*, phone: str, client_ip: str | None = None) -> tuple[Use
     if user is not None:
         return user, False
     try:
-        user = user_create(phone=phone)
+        user = User.objects.create_user(phone)
     except IntegrityError:
         # Only a login that created the same phone first is a race we lost.
         user = User.objects.filter(phone=phone).first()

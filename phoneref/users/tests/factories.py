@@ -4,11 +4,11 @@ import factory
 from django.utils import timezone
 
 from phoneref.users.models import User
-from phoneref.users.services import invite_code_activate, user_create
+from phoneref.users.services import invite_code_activate
 
 
 class UserFactory(factory.django.DjangoModelFactory):
-    """Users made by the real service, so invite codes follow the real rules."""
+    """Users made by the real manager, so invite codes follow the real rules."""
 
     class Meta:
         model = User
@@ -17,7 +17,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, phone: str, **fields) -> User:
-        return user_create(phone=phone, **fields)
+        return model_class.objects.create_user(phone, **fields)
 
 
 def referral_chain(length: int) -> list[User]:

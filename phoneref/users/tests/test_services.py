@@ -4,17 +4,14 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import IntegrityError
 from django.utils import timezone
 
 from phoneref.core.errors import ServiceError
-from phoneref.users import services
 from phoneref.users.models import User
 from phoneref.users.selectors import referral_list
 from phoneref.users.services import (
     invite_code_activate,
     invite_code_refusal,
-    user_create,
     user_get_or_create,
 )
 from phoneref.users.tests.factories import UserFactory, referral_chain
@@ -27,34 +24,6 @@ def refused(user: User, code: str, expected: str) -> ServiceError:
         invite_code_activate(user=user, invite_code=code)
     assert error.value.code == expected
     return error.value
-
-
-def test_a_new_user_gets_a_unique_invite_code_and_no_password():
-    user = user_create(phone="+79161234567")
-    assert len(user.invite_code) == 6
-    assert not user.has_usable_password()
-    assert user.referrals_count == 0
-
-
-def test_staff_are_created_with_a_password():
-    admin = User.objects.create_superuser("+79161234567", "a-long-pass-phrase")
-    assert admin.is_staff
-    assert admin.is_superuser
-    assert admin.check_password("a-long-pass-phrase")
-    assert len(admin.invite_code) == 6
-
-
-def test_an_invite_code_collision_is_retried(monkeypatch):
-    taken = UserFactory()
-    codes = iter([taken.invite_code, taken.invite_code, "ABCDEF"])
-    monkeypatch.setattr(services, "invite_code_generate", lambda: next(codes))
-    assert user_create(phone="+79160000001").invite_code == "ABCDEF"
-
-
-def test_a_duplicate_phone_is_not_mistaken_for_a_code_collision():
-    UserFactory(phone="+79160000001")
-    with pytest.raises(IntegrityError):
-        user_create(phone="+79160000001")
 
 
 def test_get_or_create_returns_the_existing_user():
