@@ -25,7 +25,11 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import django
 import uvloop
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
 
 from bench.loadgen import Request, Result, burst, closed_loop, sources_used
 
@@ -176,7 +180,8 @@ async def _alternating(
 
 
 async def _measure(port: int, seeded) -> list[Row]:
-    from bench.seed import ACTIVATORS, referral_counts
+    # bench.seed reads the models: importable only once main() has set Django up.
+    from bench.seed import ACTIVATORS, referral_counts  # noqa: PLC0415
 
     rows: list[Row] = []
     target = {"host": HOST, "port": port}
@@ -299,7 +304,6 @@ def _machine_line(pg_version: str, load_before: str) -> str:
 
 def _limits_line() -> str:
     """The send limits the server ran with (the same environment as this process)."""
-    from django.conf import settings
 
     def per(limit: int, window: str) -> str:
         return f"{limit} per {window}" if limit > 0 else f"none per {window} (off)"
@@ -347,14 +351,11 @@ def main() -> int:
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["DEBUG"] = "0"
-    import django
-
     django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    from bench.seed import seed
-    from phoneref.server.app import gc_freeze_loaded
+    # bench.seed reads the models and the server module the settings, at import: neither
+    # can be imported before Django is set up just above.
+    from bench.seed import seed  # noqa: PLC0415
+    from phoneref.server.app import gc_freeze_loaded  # noqa: PLC0415
 
     load_before = _load()
     call_command("migrate_exclusive", verbosity=0)

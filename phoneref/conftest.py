@@ -2,6 +2,7 @@ import pytest
 import time_machine
 from django.utils import translation
 
+from phoneref.auth.services import token_issue
 from phoneref.core.testing import START
 from phoneref.users.models import User
 from phoneref.users.tests.factories import UserFactory
@@ -14,8 +15,6 @@ def user(db) -> User:
 
 @pytest.fixture
 def auth_client(api_client, user):
-    from phoneref.auth.services import token_issue
-
     token, _ = token_issue(user=user)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     api_client.user = user

@@ -10,8 +10,10 @@ class PhoneAuthConfig(AppConfig):
     verbose_name = _("Phone login")
 
     def ready(self) -> None:
-        # Registers the bearer scheme with drf-spectacular.
-        from phoneref.auth import schema  # noqa: F401
+        # Imported for its side effect, registering the bearer scheme with drf-spectacular;
+        # in ready(), as Django has such imports made, it runs once every app is loaded,
+        # whatever the module comes to import.
+        from phoneref.auth import schema  # noqa: F401, PLC0415
 
 
 class PasswordAdminConfig(admin_apps.AdminConfig):

@@ -7,4 +7,6 @@ class SmsConfig(AppConfig):
     verbose_name = _("SMS delivery")
 
     def ready(self) -> None:
-        from phoneref.sms import checks  # noqa: F401
+        # Imported for its side effect, registering the system check; in ready(), where
+        # Django's docs have checks registered, it runs once every app is loaded.
+        from phoneref.sms import checks  # noqa: F401, PLC0415

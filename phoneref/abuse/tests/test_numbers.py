@@ -1,10 +1,12 @@
 """Codes go only to mobile numbers of the allowed countries, and only those may log in."""
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from phoneref.auth.services import login_code_request
 from phoneref.core.errors import ServiceError
 from phoneref.core.testing import run_django_script
+from phoneref.core.tests.pages import field_error
 from phoneref.sms import backends as sms
 
 pytestmark = pytest.mark.django_db
@@ -88,16 +90,12 @@ def test_verify_answers_country_not_allowed_before_looking_at_the_code(api_clien
 
 
 def test_an_unknown_number_type_in_the_setting_fails_loudly(settings):
-    from django.core.exceptions import ImproperlyConfigured
-
     settings.OTP_ALLOWED_NUMBER_TYPES = ["MOBILE", "CELL"]
     with pytest.raises(ImproperlyConfigured, match="CELL"):
         login_code_request(phone="+79161234567", client_ip="10.0.0.1")
 
 
 def test_the_web_form_shows_the_refusal_beside_the_phone(client):
-    from phoneref.core.tests.pages import field_error
-
     response = client.post("/login/", {"phone": "8 800 123-45-67"})
     assert response.status_code == 200
     assert "mobile" in field_error(response, "phone")

@@ -6,6 +6,7 @@ import select
 import psycopg
 import pytest
 from django.db import connection
+from django.db.backends.postgresql.base import DatabaseWrapper
 from psycopg_pool import ConnectionPool
 
 from phoneref.core import pool as pool_module
@@ -132,8 +133,6 @@ def test_the_pool_replaces_a_connection_ended_while_idle(connect):
 
 
 def test_the_pool_django_builds_gets_the_check_at_its_first_connection():
-    from django.db.backends.postgresql.base import DatabaseWrapper
-
     pooled = {
         **connection.settings_dict,
         "CONN_HEALTH_CHECKS": True,

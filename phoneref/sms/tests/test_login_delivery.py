@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from phoneref.auth.models import ClientAddress, PhoneLogin
+from phoneref.auth.services import login_code_request, login_code_request_undo
 from phoneref.core.errors import problems
 from phoneref.sms.models import Delivery
 
@@ -135,8 +136,6 @@ def test_a_first_request_no_provider_took_leaves_no_live_code(api_client, provid
 
 def test_the_take_back_leaves_a_newer_code_alone(api_client, providers, clock):
     """Only the request that failed is taken back: a code sent since then stays."""
-    from phoneref.auth.services import login_code_request, login_code_request_undo
-
     failed = login_code_request(phone=PHONE, client_ip="10.0.0.1")
     clock.shift(timedelta(seconds=61))
     newer = login_code_request(phone=PHONE, client_ip="10.0.0.1")

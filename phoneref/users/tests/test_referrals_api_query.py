@@ -5,6 +5,9 @@ from base64 import urlsafe_b64encode
 
 import pytest
 
+from phoneref.users.services import invite_code_activate
+from phoneref.users.tests.factories import UserFactory
+
 URL = "/api/v1/profile/referrals/"
 
 
@@ -45,9 +48,6 @@ def test_a_forged_cursor_is_refused(auth_client, payload):
 
 @pytest.mark.django_db
 def test_a_cursor_from_a_page_still_works(auth_client):
-    from phoneref.users.services import invite_code_activate
-    from phoneref.users.tests.factories import UserFactory
-
     for _ in range(3):
         invite_code_activate(user=UserFactory(), invite_code=auth_client.user.invite_code)
     first = auth_client.get(URL, {"page_size": 2}).json()
