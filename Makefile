@@ -63,11 +63,14 @@ test: $(VENV)/.dev
 
 test-suites: lint unit test-e2e test-api test-replicas test-schemathesis test-live
 
-## lint: ruff's checks and formatting, no model change without its migration, and every
-## manifest in deploy/kubernetes/ valid against the Kubernetes schemas
+## lint: ruff's checks and formatting, the import contracts (which package may import which),
+## no model change without its migration, and every manifest in deploy/kubernetes/ valid
+## against the Kubernetes schemas
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# The contracts are [tool.importlinter] in pyproject.toml.
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings_test
 	@# Every manifest against the Kubernetes API schemas kubernetes-validate ships (no cluster).
 	$(BIN)/kubernetes-validate --strict --quiet deploy/kubernetes/*.yaml
