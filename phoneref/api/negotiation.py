@@ -1,7 +1,7 @@
 """DRF's content negotiation, skipped for the requests that leave it nothing to choose.
 
-DRF parses every Accept header into media types and ranks them against each renderer, which
-cost about a tenth of a profile request. Nearly every client sends no Accept, `*/*` or
+DRF parses every Accept header into media types and ranks them against each renderer, a
+cost docs/benchmarks.md measures on every API request. Nearly every client sends no Accept, `*/*` or
 `application/json`; for those the first renderer is DRF's answer too, with its own media
 type, so it is returned straight away. Anything else gets DRF's full negotiation.
 """
