@@ -8,18 +8,14 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from phoneref.api.schema import problem_responses
-from phoneref.auth.authentication import BearerTokenAuthentication
 from phoneref.core.errors import problems
 from phoneref.core.http import client_ip
 from phoneref.users.invite_codes import invite_link
-from phoneref.users.models import User
 from phoneref.users.selectors import (
     REFERRAL_PAGE_SIZE,
     InvalidReferralCursor,
     Profile,
-    ProfileExtras,
     ReferralCursor,
-    profile_extras_sql,
     profile_get,
     referral_cursor_decode,
     referral_page,
@@ -74,18 +70,7 @@ def profile_data(request: Request, profile: Profile) -> dict:
     }
 
 
-class ProfileAuthentication(BearerTokenAuthentication):
-    """The bearer token, with the profile's own reads in the same statement: one round trip."""
-
-    user_extras_sql = staticmethod(profile_extras_sql)
-
-    def user_extras(self, user: User, values: tuple) -> None:
-        user.profile_extras = ProfileExtras(*values)
-
-
 class ProfileApi(APIView):
-    authentication_classes = [ProfileAuthentication]
-
     @extend_schema(
         operation_id="profile_get",
         summary="My profile",
@@ -96,13 +81,9 @@ class ProfileApi(APIView):
         ),
         responses=OpenApiResponse(ProfileOutputSerializer, "The profile."),
         examples=[OpenApiExample("Profile", value=PROFILE_EXAMPLE)],
-        # The same bearer token as every other endpoint; ProfileAuthentication only reads more
-        # in the same query.
-        auth=[{"bearerAuth": []}],
     )
     def get(self, request: Request) -> Response:
-        profile = profile_get(user=request.user, extras=request.user.profile_extras)
-        return Response(profile_data(request, profile))
+        return Response(profile_data(request, profile_get(user=request.user)))
 
 
 class InviteActivateInputSerializer(serializers.Serializer):

@@ -6,8 +6,12 @@ import pytest
 import time_machine
 from django.utils import timezone
 from knox.models import AuthToken
+from knox.signals import token_expired
+from rest_framework.test import APIRequestFactory
 
+from phoneref.auth.authentication import BearerTokenAuthentication
 from phoneref.auth.services import token_issue
+from phoneref.users.models import User
 
 PROFILE_URL = "/api/v1/profile/"
 
@@ -31,6 +35,60 @@ def test_a_token_expires_after_seven_idle_days(api_client, user):
     assert abs(expires_at - (timezone.now() + timedelta(days=7))) < timedelta(seconds=5)
     with time_machine.travel(timezone.now() + timedelta(days=7, seconds=1)):
         assert get_profile(api_client, token).status_code == 401
+
+
+def test_an_expired_token_is_deleted_and_knox_receivers_are_told(api_client, user):
+    token, _ = token_issue(user=user)
+    expired = []
+
+    def receiver(sender, username, source, **kwargs):
+        expired.append((sender, username, source))
+
+    token_expired.connect(receiver)
+    try:
+        with time_machine.travel(timezone.now() + timedelta(days=7, seconds=1)):
+            response = get_profile(api_client, token)
+    finally:
+        token_expired.disconnect(receiver)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_token"
+    assert not AuthToken.objects.exists()
+    assert expired == [(BearerTokenAuthentication, user.phone, "auth_token")]
+
+
+def test_a_token_that_shares_only_the_key_prefix_is_refused(api_client, user):
+    token, _ = token_issue(user=user)
+    forged = token[:15] + ("0" if token[15] != "0" else "1") + token[16:]
+    assert get_profile(api_client, forged).status_code == 401
+    assert get_profile(api_client, token).status_code == 200
+
+
+def test_use_moves_the_stored_expiry(api_client, user):
+    token, _ = token_issue(user=user)
+    later = timezone.now() + timedelta(days=3)
+    with time_machine.travel(later, tick=False):
+        assert get_profile(api_client, token).status_code == 200
+    assert AuthToken.objects.get().expiry == later + timedelta(days=7)
+
+
+def test_the_authenticated_user_is_loaded_whole(user, django_assert_num_queries):
+    user.invite_failure_log = [1_700_000_000]
+    user.last_login = timezone.now()
+    user.save()
+    token, _ = token_issue(user=user)
+    request = APIRequestFactory().get(PROFILE_URL, HTTP_AUTHORIZATION=f"Bearer {token}")
+    stored = User.objects.get(pk=user.pk)
+
+    with django_assert_num_queries(1):
+        authenticated, _ = BearerTokenAuthentication().authenticate(request)
+
+    with django_assert_num_queries(0):
+        assert authenticated.is_staff is False
+        assert authenticated.password == stored.password
+        assert authenticated.last_login == stored.last_login
+        for field in User._meta.concrete_fields:
+            assert getattr(authenticated, field.attname) == getattr(stored, field.attname)
 
 
 def test_use_slides_the_expiry_forward(api_client, user):

@@ -29,18 +29,34 @@ def invite(referrer: User, count: int) -> list[User]:
     return users
 
 
-def test_the_profile_has_every_field(auth_client):
-    user = auth_client.user
-    body = auth_client.get(PROFILE_URL).json()
-    assert body == {
+def profile_json(user: User, *, activated: str | None, referrals: list[str]) -> dict:
+    """The profile API's JSON of `user`, written out field by field."""
+    return {
         "phone": user.phone,
         "invite_code": user.invite_code,
         "invite_link": f"http://testserver/i/{user.invite_code}/",
-        "activated_invite_code": None,
-        "referrals": [],
-        "referrals_count": 0,
+        "activated_invite_code": activated,
+        "referrals": referrals,
+        "referrals_count": len(referrals),
         "date_joined": user.date_joined.isoformat().replace("+00:00", "Z"),
     }
+
+
+def test_the_profile_has_every_field(auth_client):
+    user = auth_client.user
+    body = auth_client.get(PROFILE_URL).json()
+    assert body == profile_json(user, activated=None, referrals=[])
+
+
+def test_the_profile_shows_the_activated_code_and_the_referrals(auth_client):
+    user = auth_client.user
+    referrer = UserFactory()
+    invite_code_activate(user=user, invite_code=referrer.invite_code)
+    referees = invite(user, 2)
+    body = auth_client.get(PROFILE_URL).json()
+    assert body == profile_json(
+        user, activated=referrer.invite_code, referrals=[u.phone for u in reversed(referees)]
+    )
 
 
 @pytest.mark.parametrize("activated", [False, True])
@@ -162,7 +178,8 @@ def test_verify_with_an_invite_code_activates_it(api_client):
         {"phone": "+79160000001", "code": sms.outbox[-1].code, "invite_code": referrer.invite_code},
         format="json",
     ).json()
-    assert body["profile"]["activated_invite_code"] == referrer.invite_code
+    user = User.objects.get(phone="+79160000001")
+    assert body["profile"] == profile_json(user, activated=referrer.invite_code, referrals=[])
     assert "invite_error" not in body
 
 
@@ -240,16 +257,21 @@ def test_the_profile_shows_at_most_a_hundred_recent_referrals(auth_client):
 
 @pytest.mark.parametrize("activated", [False, True])
 @pytest.mark.parametrize("referrals", [0, 1, 150])
-def test_the_profile_is_one_query_whatever_the_referral_count(auth_client, referrals, activated):
+def test_the_profile_costs_the_same_queries_whatever_the_referral_count(
+    auth_client, referrals, activated
+):
     referees_bulk(auth_client.user, referrals)
     if activated:
         invite_code_activate(user=auth_client.user, invite_code=UserFactory().invite_code)
     with CaptureQueriesContext(connection) as queries:
         assert auth_client.get(PROFILE_URL).status_code == 200
-    # The token with its user, the activated code and the recent referrals in one statement
+    # The token with its user, the newest referrals, and the activated code when there is one
     # (no COUNT: the count is stored).
-    assert len(queries) == 1, [q["sql"] for q in queries]
-    assert "COUNT(" not in queries[0]["sql"].upper()
+    statements = [q["sql"] for q in queries]
+    assert len(statements) == (3 if activated else 2), statements
+    assert '"knox_authtoken"' in statements[0]
+    assert not any('"knox_authtoken"' in sql for sql in statements[1:])
+    assert not any("COUNT(" in sql.upper() for sql in statements)
 
 
 @pytest.mark.parametrize("referrals", [0, 1, 150])

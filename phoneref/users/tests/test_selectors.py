@@ -1,4 +1,4 @@
-"""The profile read apart (web page, verify) and read with the token (profile API) agree."""
+"""The profile's own reads: the code the user activated and their newest referrals."""
 
 import pytest
 
@@ -12,17 +12,25 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize("activated", [False, True])
 @pytest.mark.parametrize("count", [0, 3, PROFILE_RECENT_REFERRALS + 20])
-def test_both_reads_give_the_same_profile(auth_client, count, activated):
-    user = auth_client.user
+def test_the_profile_has_the_activated_code_and_the_newest_referrals(
+    user, count, activated, django_assert_num_queries
+):
     phones = referees_bulk(user, count)
+    referrer = UserFactory()
     if activated:
-        invite_code_activate(user=user, invite_code=UserFactory().invite_code)
+        invite_code_activate(user=user, invite_code=referrer.invite_code)
+    user = User.objects.get(pk=user.pk)
 
-    read_apart = profile_get(user=User.objects.get(pk=user.pk))
-    read_with_the_token = auth_client.get("/api/v1/profile/").json()
+    # The newest referrals, and the activated code only when there is one.
+    with django_assert_num_queries(2 if activated else 1):
+        profile = profile_get(user=user)
 
-    newest_first = phones[::-1]
-    assert read_apart.referrals == newest_first[:PROFILE_RECENT_REFERRALS]
-    assert read_with_the_token["referrals"] == read_apart.referrals
-    assert read_with_the_token["activated_invite_code"] == read_apart.activated_invite_code
-    assert (read_apart.activated_invite_code is not None) == activated
+    assert profile.referrals == phones[::-1][:PROFILE_RECENT_REFERRALS]
+    assert profile.referrals_count == count
+    assert profile.activated_invite_code == (referrer.invite_code if activated else None)
+
+
+def test_rejected_referrals_are_not_in_the_profile(user):
+    phones = referees_bulk(user, 3)
+    User.objects.filter(phone=phones[1]).update(referral_rejected=True)
+    assert profile_get(user=user).referrals == [phones[2], phones[0]]
