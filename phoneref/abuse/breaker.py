@@ -17,6 +17,7 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -37,8 +38,15 @@ JUDGE_EVERY = 100
 
 
 def number_prefix(number: PhoneNumber) -> str:
-    national = str(number.national_number)
+    national = str(_national_number(number))
     return f"{number.country_code}{national[: settings.OTP_PREFIX_DIGITS]}"
+
+
+def _national_number(number: PhoneNumber) -> int:
+    # phonenumbers.parse() always fills it in; only a PhoneNumber() built empty lacks it.
+    if number.national_number is None:
+        raise ValueError("a phone number without its national number has no prefix")
+    return number.national_number
 
 
 def prefix_send_admit(*, number: PhoneNumber, now: datetime) -> None:
@@ -50,16 +58,16 @@ def prefix_send_admit(*, number: PhoneNumber, now: datetime) -> None:
         "prefix": prefix,
         "paused_prefix": prefix,
         "minute": _minute(now),
-        "shard": number.national_number % SHARDS,
+        "shard": _national_number(number) % SHARDS,
         "now": connection.ops.adapt_datetimefield_value(now),
     }
-    row = _execute(_COUNT_UNLESS_PAUSED_SQL, params)
-    if row is None:
+    counted = _execute(_COUNT_UNLESS_PAUSED_SQL, params)
+    if not counted:
         until = PrefixPause.objects.filter(prefix=prefix).values_list("paused_until", flat=True)
         wait = (until.first() or now) - now
         wait_seconds = max(1, math.ceil(wait.total_seconds()))
         raise ServiceError(problems.TOO_MANY_REQUESTS, retry_after=wait_seconds)
-    (sends,) = row
+    [(sends,)] = counted
     if sends == 1 or sends % JUDGE_EVERY == 0:
         prefix_judge(prefix=prefix, now=now)
 
@@ -71,7 +79,7 @@ def prefix_login_record(*, number: PhoneNumber, sent_at: datetime) -> None:
     PrefixSends.objects.filter(
         prefix=number_prefix(number),
         minute=_minute(sent_at),
-        shard=number.national_number % SHARDS,
+        shard=_national_number(number) % SHARDS,
     ).update(logins=F("logins") + 1)
 
 
@@ -96,7 +104,8 @@ def prefix_verdict(*, prefix: str, now: datetime) -> Verdict:
     )
     if judge_from is not None:
         judged_start = max(judged_start, _minute(judge_from))
-    sends, logins, earlier, first = _execute(
+    # An aggregate without GROUP BY: one row, even where the prefix has none.
+    [(sends, logins, earlier, first)] = _execute(
         _JUDGE_SQL,
         {
             "prefix": prefix,
@@ -134,7 +143,7 @@ def prefix_judge(*, prefix: str, now: datetime) -> bool:
             "logins": verdict.logins,
         },
     )
-    if paused is not None:
+    if paused:
         logger.warning(
             "code requests to prefix +%s paused until %s: %d requests, %d logins, usual %.1f",
             prefix,
@@ -143,7 +152,7 @@ def prefix_judge(*, prefix: str, now: datetime) -> bool:
             verdict.logins,
             verdict.usual,
         )
-    return paused is not None
+    return bool(paused)
 
 
 def prefix_pause_lift(*, pause: PrefixPause, by, now: datetime | None = None) -> None:
@@ -165,14 +174,14 @@ def _minute(moment: datetime) -> int:
     return int(moment.timestamp() // 60)
 
 
-def _execute(sql: str, params: dict) -> tuple | None:
+def _execute(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     tables = {
         "sends": connection.ops.quote_name(PrefixSends._meta.db_table),
         "pauses": connection.ops.quote_name(PrefixPause._meta.db_table),
     }
     with connection.cursor() as cursor:
         cursor.execute(sql.format(**tables), params)
-        return cursor.fetchone()
+        return cursor.fetchall()
 
 
 # No row back: the prefix is paused and nothing was counted.

@@ -5,7 +5,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -122,7 +122,7 @@ def login_code_request(
         "first_log": json.dumps([ts]),
     }
     if fixed:
-        return _fixed_code_store(new_code, client_ip=client_ip, sent_at=now)
+        return _fixed_code_store(new_code, code=fixed, client_ip=client_ip, sent_at=now)
     try:
         # The all-sends budget's row, when it is on, changes with the send or not at all.
         with transaction.atomic() if code_send_needs_transaction() else nullcontext():
@@ -142,13 +142,15 @@ def login_code_request(
     )
 
 
-def _fixed_code_store(new_code: dict, *, client_ip: str, sent_at: datetime) -> CodeRequest:
+def _fixed_code_store(
+    new_code: dict[str, Any], *, code: str, client_ip: str, sent_at: datetime
+) -> CodeRequest:
     """A test number's code: stored like any other, but outside every send limit and the
     abuse checks (login_code_request skips them). Its wrong tries count as usual."""
     _execute(_with_tables(_PHONE_LOGIN_FIXED_CODE_SQL), new_code)
     return CodeRequest(
         phone=new_code["phone"],
-        code=fixed_code(new_code["phone"]),
+        code=code,
         expires_in=settings.OTP_TTL_SECONDS,
         resend_in=0,
         sent_at=sent_at,
@@ -173,15 +175,16 @@ def _phone_login_new_code(new_code: dict) -> list[float]:
     ip_limited = settings.OTP_IP_SENDS_PER_HOUR > 0
     sql = _phone_login_new_code_sql(tuple(_send_windows()), ip_limited and tuple(_ip_windows()))
     try:
-        row = _execute(sql, new_code)
+        stored = _execute(sql, new_code)
     except DatabaseError as exc:
         if getattr(exc.__cause__, "sqlstate", None) != _SEND_REFUSED_SQLSTATE:
             raise
-        row = None
-    if row is None:
+        stored = []
+    if not stored:
         raise _SendRefused
+    [(send_log,)] = stored
     # jsonb reaches a raw cursor as text.
-    return json.loads(row[0])
+    return json.loads(send_log)
 
 
 class _SendRefused(Exception):
@@ -190,7 +193,7 @@ class _SendRefused(Exception):
 
 def _send_wait(new_code: dict) -> int:
     """Seconds until the refused send would pass every limit that is on, phone's and client's."""
-    phone_log, network_log = _execute(_with_tables(_SEND_LOGS_SQL), new_code)
+    [(phone_log, network_log)] = _execute(_with_tables(_SEND_LOGS_SQL), new_code)
     ts = new_code["now"]
     waits = [seconds_until_allowed(json.loads(phone_log or "[]"), now=ts, windows=_send_windows())]
     if settings.OTP_IP_SENDS_PER_HOUR > 0:
@@ -299,10 +302,10 @@ def _with_tables(sql: str) -> str:
     )
 
 
-def _execute(sql: str, params: dict) -> tuple | None:
+def _execute(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone() if cursor.description else None
+        return cursor.fetchall() if cursor.description else []
 
 
 async def login_code_deliver(request: CodeRequest, *, language: str, host: str) -> None:
@@ -412,17 +415,21 @@ def login_code_verify(
             )
             if wait is not None:
                 raise ServiceError(problems.TOO_MANY_ATTEMPTS, retry_after=wait)
-        live = bool(login.code_digest) and login.code_expires_at > now
-        if live and login_code_matches(phone=phone, code=code, digest=login.code_digest):
+        live_sent_at = _live_code_sent_at(login, now=now)
+        if live_sent_at is not None and login_code_matches(
+            phone=phone, code=code, digest=login.code_digest
+        ):
             login.code_digest = ""
             login.code_used_at = now
             login.save(update_fields=["code_digest", "code_used_at"])
-            code_login_record(phone=phone, code_sent_at=login.code_sent_at)
+            code_login_record(phone=phone, code_sent_at=live_sent_at)
             user, is_new_user = user_get_or_create(phone=phone, client_ip=client_ip)
             # Checked only once the code is right, so it tells nothing to someone guessing.
             refusal = None if user.is_active else ServiceError(problems.ACCOUNT_DISABLED)
         else:
-            refusal = _wrong_code_counted(login, address, network=network, live=live, now=ts)
+            refusal = _wrong_code_counted(
+                login, address, network=network, live=live_sent_at is not None, now=ts
+            )
     if refusal is not None:
         # Raised after the block so the counted failure (or the spent code) is committed.
         raise refusal
@@ -434,6 +441,13 @@ def login_code_verify(
         except ServiceError as exc:
             invite_error = exc
     return Login(user=user, is_new_user=is_new_user, invite_error=invite_error)
+
+
+def _live_code_sent_at(login: PhoneLogin, *, now: datetime) -> datetime | None:
+    """When the number's live code was sent; None if it has none, or it has expired."""
+    if not login.code_digest or login.code_sent_at is None or login.code_expires_at is None:
+        return None
+    return login.code_sent_at if login.code_expires_at > now else None
 
 
 def _wrong_code_counted(

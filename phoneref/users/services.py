@@ -88,10 +88,8 @@ def _invite_code_activate(
         try:
             # A savepoint, so a refused activation leaves no half-done counting behind.
             with transaction.atomic():
-                _activate_locked(me=me, raw_code=raw_code, now=now)
-                activation_record(
-                    referee=me, referrer_id=me.referred_by_id, client_ip=client_ip, now=now
-                )
+                referrer_id = _activate_locked(me=me, raw_code=raw_code, now=now)
+                activation_record(referee=me, referrer_id=referrer_id, client_ip=client_ip, now=now)
         except ServiceError as exc:
             me.invite_failure_log = log_append(
                 me.invite_failure_log, now=now.timestamp(), windows=_failure_windows()
@@ -139,7 +137,8 @@ def _cycle_refusal() -> ServiceError:
     return ServiceError(problems.REFERRAL_CYCLE, field="invite_code")
 
 
-def _activate_locked(*, me: User, raw_code: str, now: datetime) -> None:
+def _activate_locked(*, me: User, raw_code: str, now: datetime) -> int:
+    """Link me to the code's owner, whose id this returns."""
     # `me` is locked, so the rules about this user's own row hold until the write below.
     referrer_id = _referrer_id_allowed(user=me, invite_code=raw_code)
     # Counting first takes the referrer's row lock, so activations of one code queue here
@@ -153,6 +152,7 @@ def _activate_locked(*, me: User, raw_code: str, now: datetime) -> None:
         referred_by_id=referrer_id, referred_at=now
     )
     me.referred_by_id, me.referred_at = referrer_id, now
+    return referrer_id
 
 
 _TREE_ROOT_SQL = """
