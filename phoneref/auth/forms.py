@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from phoneref.core.forms import ServiceErrorFormMixin
+from phoneref.core.forms import ServiceErrorForm
 from phoneref.core.phones import MAX_PHONE_INPUT_LENGTH
 from phoneref.users.invite_codes import MAX_INPUT_LENGTH as MAX_INVITE_CODE_INPUT_LENGTH
 
@@ -10,7 +10,7 @@ class TelInput(forms.TextInput):
     input_type = "tel"
 
 
-class PhoneForm(ServiceErrorFormMixin, forms.Form):
+class PhoneForm(ServiceErrorForm):
     # Send limits concern the number, so their refusals are shown beside it.
     service_error_field = "phone"
 
@@ -25,7 +25,7 @@ class PhoneForm(ServiceErrorFormMixin, forms.Form):
     )
 
 
-class CodeForm(ServiceErrorFormMixin, forms.Form):
+class CodeForm(ServiceErrorForm):
     # "Too many wrong codes" concerns the code, so it is shown beside it.
     service_error_field = "code"
 

@@ -53,7 +53,7 @@ class FirstErrorFocusBoundField(forms.BoundField):
         return attrs
 
 
-class ServiceErrorFormMixin:
+class ServiceErrorForm(forms.Form):
     """Shows a service's refusal next to the field it concerns, in the user's language."""
 
     bound_field_class = FirstErrorFocusBoundField

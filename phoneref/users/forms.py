@@ -1,11 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from phoneref.core.forms import ServiceErrorFormMixin
+from phoneref.core.forms import ServiceErrorForm
 from phoneref.users.invite_codes import MAX_INPUT_LENGTH
 
 
-class InviteActivateForm(ServiceErrorFormMixin, forms.Form):
+class InviteActivateForm(ServiceErrorForm):
     # The activation limit concerns this one field, so its refusal is shown beside it.
     service_error_field = "invite_code"
 
