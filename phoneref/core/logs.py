@@ -38,9 +38,11 @@ class DatabaseUnavailableFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], OperationalError | InterfaceError):
-            record.msg = f"{record.msg} (database unavailable: %s)"
-            record.args = (*record.args, type(record.exc_info[1]).__name__)
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, OperationalError | InterfaceError):
+            # A class name has no "%": the message still formats with its args as they are,
+            # positional or a mapping.
+            record.msg = f"{record.msg} (database unavailable: {type(error).__name__})"
             record.exc_info = None
             record.exc_text = None
         return True

@@ -35,11 +35,10 @@ class RequestIdMiddleware(_BeforeAndAfter):
     """
 
     def before(self, request: HttpRequest):
-        request.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER, ""))
-        return request_id_var.set(request.request_id)
+        return request_id_var.set(request_id_from(request.headers.get(REQUEST_ID_HEADER, "")))
 
     def after(self, request: HttpRequest, response: HttpResponse, state) -> HttpResponse:
-        response[REQUEST_ID_HEADER] = request.request_id
+        response[REQUEST_ID_HEADER] = request_id_var.get()
         request_id_var.reset(state)
         return response
 
