@@ -8,18 +8,16 @@ from phoneref.auth.models import ClientAddress, PhoneLogin
 class PhoneLoginAdmin(admin.ModelAdmin):
     """Metadata only: the code is stored as an HMAC and never shown."""
 
-    list_display = [
+    list_display = readonly_fields = fields = (
         "phone",
         "code_sent_at",
         "code_expires_at",
         "code_failed_attempts",
         "code_used_at",
         "has_live_code",
-    ]
+    )
     search_fields = ["phone"]
     ordering = ["-code_sent_at"]
-    readonly_fields = list_display
-    fields = list_display
 
     @admin.display(boolean=True, description=_("live code"))
     def has_live_code(self, obj: PhoneLogin) -> bool:

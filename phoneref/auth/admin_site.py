@@ -24,6 +24,8 @@ class LimitedAdminAuthenticationForm(AdminAuthenticationForm):
         password = self.cleaned_data.get("password")
         if username is None or not password:
             return self.cleaned_data
+        if self.request is None:
+            raise TypeError("the staff login limits count by client address: pass the request")
         try:
             self.user_cache = staff_password_authenticate(
                 phone=username, password=password, client_ip=client_ip(self.request)

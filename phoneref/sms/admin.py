@@ -8,7 +8,7 @@ from phoneref.sms.models import Delivery
 class DeliveryAdmin(ReadOnlyModelAdmin):
     """Read-only: these rows are the providers' word, kept for support and audits."""
 
-    list_display = [
+    list_display = readonly_fields = fields = (
         "created_at",
         "phone",
         "backend",
@@ -17,9 +17,7 @@ class DeliveryAdmin(ReadOnlyModelAdmin):
         "error_code",
         "provider_message_id",
         "updated_at",
-    ]
+    )
     list_filter = ["backend", "status"]
     search_fields = ["phone", "provider_message_id"]
     ordering = ["-created_at"]
-    readonly_fields = list_display
-    fields = list_display

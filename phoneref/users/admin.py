@@ -34,8 +34,10 @@ class UserCreationForm(BaseUserCreationForm):
             self.cleaned_data["phone"], password=self.cleaned_data["password1"]
         )
         self.instance = user
-        self.save_m2m = self._save_m2m
         return user
+
+    def save_m2m(self) -> None:
+        """The admin calls it after save(commit=False): this form sets no many-to-many field."""
 
 
 @admin.register(User)
