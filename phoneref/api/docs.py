@@ -5,8 +5,12 @@ policy makes the browser refuse whatever they would still reach for (ReDoc's foo
 vendor's logo from a CDN).
 """
 
-from drf_spectacular.utils import extend_schema
+from typing import Any
+
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -25,10 +29,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-class _OwnFilesOnly:
-    @extend_schema(exclude=True)
-    def get(self, request, *args, **kwargs):
-        response = super().get(request, *args, **kwargs)
+class _OwnFilesOnly(APIView):
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
         response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         return response
 

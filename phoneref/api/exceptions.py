@@ -112,7 +112,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
             headers["WWW-Authenticate"] = 'Bearer realm="api"'
         if problem is None:
-            problem = Problem(exc.default_code, exc.status_code, exc.default_detail)
+            problem = Problem(exc.default_code, exc.status_code, str(exc.default_detail))
         wait = getattr(exc, "wait", None)
         return problem_response(
             problem,

@@ -30,7 +30,9 @@ class ProblemSerializer(serializers.Serializer):
     code = serializers.CharField(
         help_text="Stable and machine-readable: branch on this, never on the wording."
     )
-    errors = serializers.DictField(
+    # DRF's metaclass takes declared fields off the class, so this does not hide
+    # Serializer.errors at run time; the stubs see a class attribute that does.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="For input errors: the messages for each field.",
@@ -101,7 +103,9 @@ class ApiAutoSchema(AutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
-        declared = self.get_response_serializers()
+        # A dict by status for `@extend_schema(responses={...})`, which drf-spectacular's
+        # annotation (one serializer or none) leaves out.
+        declared: object = self.get_response_serializers()
         placeholders = [
             response
             for response in (declared.values() if isinstance(declared, dict) else [])
@@ -148,7 +152,7 @@ class ApiAutoSchema(AutoSchema):
             if problem not in by_status[problem.status]:
                 by_status[problem.status].append(problem)
         schema = self.resolve_serializer(ProblemSerializer, "response").ref
-        responses = {}
+        responses: dict[str, Any] = {}
         for status, group in by_status.items():
             examples = [OpenApiExample(p.code, value=self._example_body(p)) for p in group]
             responses[str(status)] = {
@@ -170,12 +174,18 @@ class ApiAutoSchema(AutoSchema):
             error = ServiceError(
                 problem, field=_EXAMPLE_FIELD.get(problem), extra=_EXAMPLE_EXTRA.get(problem)
             )
-        return problem_exception_handler(error, {}).data
+        response = problem_exception_handler(error, {})
+        if response is None:
+            raise TypeError(f"the exception handler does not answer {problem.code}")
+        return response.data
 
     def _invalid_input_errors(self) -> dict[str, Any]:
         """This operation's own messages for an empty body, or for 0 in every query field."""
-        if self._has_json_body():
-            serializer, data = self.get_request_serializer(), {}
+        body = self.get_request_serializer() if self._has_json_body() else None
+        data: dict[str, str]
+        # Our views declare their body and query serializers as classes.
+        if isinstance(body, type):
+            serializer, data = body, {}
         else:
             serializer = next(p for p in self.get_override_parameters() if isinstance(p, type))
             data = dict.fromkeys(serializer().fields, "0")

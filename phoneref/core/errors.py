@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 class Problem:
     code: str
     status: int
-    title: Promise
+    # Ours are translated lazily; a DRF exception we have no problem for brings its own.
+    title: str | Promise
 
 
 class problems:
