@@ -162,7 +162,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT: Path | None = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Hashed names (cached by browsers for a year) and pre-compressed copies, served by whitenoise;
 # `collectstatic` builds them, which `make serve` runs on start.

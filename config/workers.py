@@ -1,10 +1,15 @@
 """The gunicorn parts `make serve` uses: a uvicorn worker (proxy headers left to Django), a log."""
 
+from typing import Any
+
 from gunicorn.glogging import Logger as GunicornLogger
 from uvicorn_worker import UvicornWorker
 
 
 class Worker(UvicornWorker):
+    # gunicorn's listeners until run() swaps in the plain sockets they wrap (gunicorn is untyped).
+    sockets: list[Any]
+
     CONFIG_KWARGS = {
         **UvicornWorker.CONFIG_KWARGS,
         # Django decides which proxies to trust (TRUSTED_PROXY_HOPS, SECURE_PROXY_SSL_HEADER);

@@ -24,6 +24,7 @@ from phoneref.core.http import client_ip, request_host
 from phoneref.core.problem_details import problem_body
 from phoneref.server.deferral import defer_until_released
 from phoneref.users.api import PROFILE_EXAMPLE, ProfileOutputSerializer
+from phoneref.users.requests import AuthenticatedRequest
 from phoneref.users.selectors import profile_get
 
 
@@ -253,6 +254,6 @@ class LogoutAllApi(APIView):
         request=None,
         responses={204: OpenApiResponse(description="Every token of the user is revoked.")},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         tokens_revoke_all(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -128,7 +128,8 @@ async def sample_pool_forever() -> None:
     while True:
         # After the first requests have opened the pool, rather than opening it here.
         await asyncio.sleep(POOL_SAMPLE_SECONDS)
-        stats = database.pool.get_stats()
+        # django-stubs 5.2 lacks the postgresql wrapper's `pool` (a psycopg ConnectionPool).
+        stats = database.pool.get_stats()  # type: ignore[attr-defined]
         POOL_SIZE.set(stats["pool_size"])
         POOL_AVAILABLE.set(stats["pool_available"])
         POOL_WAITING.set(stats.get("requests_waiting", 0))

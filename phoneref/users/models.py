@@ -1,5 +1,6 @@
 import logging
 from collections.abc import Iterator
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -86,7 +87,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     objects = UserManager()
 
     USERNAME_FIELD = "phone"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         verbose_name = _("user")
@@ -127,7 +128,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         for secret in settings.SECRET_KEY_FALLBACKS:
             yield self._session_auth_hash(secret=secret)
 
-    def _session_auth_hash(self, *, secret: str | None) -> str:
+    def _session_auth_hash(self, *, secret: str | bytes | None) -> str:
         # Django's rule (the password, so a new password ends other sessions) plus the
         # generation.
         return salted_hmac(
