@@ -10,7 +10,7 @@ from phoneref.users.tests.factories import UserFactory
 
 @pytest.fixture
 def user(db) -> User:
-    return UserFactory()
+    return UserFactory.create()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from phoneref.users.models import User
 from phoneref.users.services import invite_code_activate
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     """Users made by the real manager, so invite codes follow the real rules."""
 
     class Meta:
@@ -22,9 +22,9 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 def referral_chain(length: int) -> list[User]:
     """`length` users, each invited by the one before (chain[0] is the root), via the service."""
-    users = [UserFactory()]
+    users = [UserFactory.create()]
     for _ in range(length - 1):
-        invitee = UserFactory()
+        invitee = UserFactory.create()
         invite_code_activate(user=invitee, invite_code=users[-1].invite_code)
         users.append(invitee)
     return users
