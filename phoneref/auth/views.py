@@ -228,6 +228,6 @@ def invite_landing_view(request: HttpRequest, code: str) -> HttpResponse:
         context["refusal"] = refusal
         if refusal.code == problems.INVITE_CODE_IS_OWN.code:
             context["own_code"] = True
-        else:
+        elif user.referred_by is not None:
             context["activated_code"] = user.referred_by.invite_code
     return render(request, "auth/invite_landing.html", context)

@@ -11,6 +11,7 @@ from phoneref.api.schema import problem_responses
 from phoneref.core.errors import problems
 from phoneref.core.http import client_ip
 from phoneref.users.invite_codes import invite_link
+from phoneref.users.requests import AuthenticatedRequest
 from phoneref.users.selectors import (
     REFERRAL_PAGE_SIZE,
     InvalidReferralCursor,
@@ -190,7 +191,7 @@ class ReferralListApi(APIView):
             )
         ],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         # A plain dict, so that `?page_size=` is refused as the schema says, not taken for absent.
         query = ReferralListQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)

@@ -104,6 +104,9 @@ def referral_page(*, user: User, size: int, cursor: ReferralCursor | None = None
 
 
 def _cursor_at(referral: User, *, newer: bool) -> str:
+    # The database gives every referral its time (user_referred_at_with_referrer).
+    if referral.referred_at is None:
+        raise ValueError(f"user {referral.pk} is listed as a referral but has no referred_at")
     return referral_cursor_encode(ReferralCursor(referral.referred_at, referral.pk, newer))
 
 

@@ -18,6 +18,7 @@ from phoneref.users.pending_invite import (
     SESSION_INVITE_CODE,
     SESSION_INVITE_ERROR,
 )
+from phoneref.users.requests import AuthenticatedHttpRequest
 from phoneref.users.selectors import (
     REFERRAL_PAGE_SIZE,
     InvalidReferralCursor,
@@ -40,7 +41,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile_view(request: HttpRequest) -> HttpResponse:
+def profile_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if request.method == "POST":
         form = InviteActivateForm(request.POST)
