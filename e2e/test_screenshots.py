@@ -24,11 +24,11 @@ REFERRAL_PHONES = ["+79160000001", "+79160000002", "+79160000003"]
 @pytest.fixture
 def showcase_account(monkeypatch) -> None:
     """A user who has invited three people; the next login code is always the same."""
-    user = UserFactory(phone=PHONE, date_joined=datetime(2026, 11, 2, 9, 30, tzinfo=UTC))
+    user = UserFactory.create(phone=PHONE, date_joined=datetime(2026, 11, 2, 9, 30, tzinfo=UTC))
     User.objects.filter(pk=user.pk).update(invite_code=INVITE_CODE)
     for day, phone in enumerate(REFERRAL_PHONES, start=20):
         invite_code_activate(
-            user=UserFactory(phone=phone),
+            user=UserFactory.create(phone=phone),
             invite_code=INVITE_CODE,
             now=datetime(2026, 11, day, 18, 5, tzinfo=UTC),
         )

@@ -24,8 +24,7 @@ class FakeSiteverify:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/siteverify"
+        return f"http://127.0.0.1:{self._server.server_port}/siteverify"
 
     def issue(self, token: str) -> str:
         """A token the widget would have handed a person who passed the check."""
@@ -46,7 +45,7 @@ class FakeSiteverify:
             errors.append("invalid-input-secret")
         if self.provider == "hcaptcha" and form.get("sitekey") != self.site_key:
             errors.append("sitekey-secret-mismatch")
-        token = form.get("response")
+        token = form.get("response", "")
         if not token:
             errors.append("missing-input-response")
         elif token not in self.tokens:

@@ -23,8 +23,8 @@ def staff_client(client):
 
 @pytest.fixture
 def referrals():
-    referrer = UserFactory()
-    shared, clean = UserFactory(), UserFactory()
+    referrer = UserFactory.create()
+    shared, clean = UserFactory.create(), UserFactory.create()
     invite_code_activate(user=shared, invite_code=referrer.invite_code, client_ip="192.0.2.1")
     invite_code_activate(user=clean, invite_code=referrer.invite_code, client_ip="198.51.100.1")
     ReferralActivation.objects.filter(referee=shared).update(

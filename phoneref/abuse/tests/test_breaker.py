@@ -3,6 +3,7 @@
 import logging
 import random
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from io import StringIO
 
 import pytest
@@ -84,6 +85,7 @@ def test_a_pumping_run_against_one_prefix_is_paused_and_people_elsewhere_are_not
     assert Traffic(seed=3).request(START + timedelta(minutes=19), prefix="916").phone
     with pytest.raises(ServiceError) as refused:
         people.request(START + timedelta(minutes=19))
+    assert refused.value.retry_after is not None
     assert 0 < refused.value.retry_after <= 3600
 
 
@@ -157,7 +159,7 @@ def test_parallel_requests_are_all_counted_and_the_prefix_is_paused_once(setting
     phones = [f"+7999{n:07d}" for n in range(40)]
     results = run_in_parallel(
         [
-            lambda p=p, n=n: login_code_request(phone=p, client_ip=f"10.1.0.{n}", now=START)
+            partial(login_code_request, phone=p, client_ip=f"10.1.0.{n}", now=START)
             for n, p in enumerate(phones)
         ]
     )
@@ -171,8 +173,8 @@ def test_parallel_requests_are_all_counted_and_the_prefix_is_paused_once(setting
     caplog.set_level(logging.WARNING, logger="phoneref.abuse.breaker")
     results = run_in_parallel(
         [
-            lambda n=n: login_code_request(
-                phone=f"+7999{100 + n:07d}", client_ip=f"10.2.0.{n}", now=later
+            partial(
+                login_code_request, phone=f"+7999{100 + n:07d}", client_ip=f"10.2.0.{n}", now=later
             )
             for n in range(30)
         ]

@@ -1,6 +1,7 @@
 """Referral fraud flags: recorded networks, flags for review, staff's verdicts."""
 
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.utils import timezone
@@ -75,7 +76,7 @@ def test_an_activation_from_elsewhere_is_recorded_unflagged():
 def test_a_burst_of_activations_of_one_code_from_one_network_flags_the_later_ones(settings):
     settings.REFERRAL_BURST_ACTIVATIONS = 3
     referrer = sign_up("+79161110001", "198.51.100.10")
-    referees = [UserFactory() for _ in range(5)]
+    referees = [UserFactory.create() for _ in range(5)]
     for n, referee in enumerate(referees):
         invite_code_activate(
             user=referee, invite_code=referrer.invite_code, client_ip=f"192.0.2.{n + 1}"
@@ -90,7 +91,7 @@ def test_a_burst_of_activations_of_one_code_from_one_network_flags_the_later_one
     ]
     # Past the window the count starts again.
     later = timezone.now() + timedelta(minutes=61)
-    late = UserFactory()
+    late = UserFactory.create()
     invite_code_activate(
         user=late, invite_code=referrer.invite_code, client_ip="192.0.2.9", now=later
     )
@@ -98,7 +99,7 @@ def test_a_burst_of_activations_of_one_code_from_one_network_flags_the_later_one
 
 
 def test_staff_activating_in_the_admin_record_no_network():
-    referrer, referee = UserFactory(), UserFactory()
+    referrer, referee = UserFactory.create(), UserFactory.create()
     invite_code_activate(user=referee, invite_code=referrer.invite_code)
     assert not ReferralActivation.objects.exists()
 
@@ -131,7 +132,7 @@ def test_the_rejected_referee_s_one_activation_stays_used(flagged, user):
     referral_review(
         activation=ReferralActivation.objects.get(referee=first), verdict=Review.REJECTED, by=user
     )
-    other = UserFactory()
+    other = UserFactory.create()
     with pytest.raises(ServiceError) as refused:
         invite_code_activate(user=first, invite_code=other.invite_code)
     assert refused.value.code == "invite_code_already_activated"
@@ -192,7 +193,7 @@ def test_the_web_profile_follows_rejections(client, flagged, user):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.concurrency
 def test_parallel_rejections_of_one_referral_count_it_out_once():
-    staff = UserFactory()
+    staff = UserFactory.create()
     referrer = sign_up("+79161110001", "198.51.100.10")
     referee = sign_up("+79161110002", "198.51.100.20", invite_code=referrer.invite_code)
     activation = ReferralActivation.objects.get(referee=referee)
@@ -209,11 +210,14 @@ def test_parallel_rejections_of_one_referral_count_it_out_once():
 def test_parallel_activations_from_one_network_flag_exactly_the_burst(settings):
     settings.REFERRAL_BURST_ACTIVATIONS = 4
     referrer = sign_up("+79161110001", "198.51.100.10")
-    referees = [UserFactory() for _ in range(10)]
+    referees = [UserFactory.create() for _ in range(10)]
     results = run_in_parallel(
         [
-            lambda r=r, n=n: invite_code_activate(
-                user=r, invite_code=referrer.invite_code, client_ip=f"192.0.2.{n + 1}"
+            partial(
+                invite_code_activate,
+                user=r,
+                invite_code=referrer.invite_code,
+                client_ip=f"192.0.2.{n + 1}",
             )
             for n, r in enumerate(referees)
         ]

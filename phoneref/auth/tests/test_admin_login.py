@@ -72,6 +72,7 @@ def test_one_network_gets_a_bounded_number_of_tries_over_all_accounts(db, settin
     with pytest.raises(ServiceError) as refused:
         staff_password_authenticate(phone="+79160000009", password="x", client_ip="192.0.2.1")
     assert refused.value.code == "too_many_requests"
+    assert refused.value.retry_after is not None
     assert refused.value.retry_after > 0
 
 

@@ -1,5 +1,7 @@
 """Login rules under real parallel connections (PostgreSQL row locks)."""
 
+from functools import partial
+
 import pytest
 
 from phoneref.auth.models import ClientAddress, PhoneLogin
@@ -31,7 +33,7 @@ def test_parallel_wrong_guesses_cannot_exceed_the_attempt_limit():
     code = login_code_request(phone=PHONE, client_ip="10.0.0.1").code
     guesses = [f"{n:04d}" for n in range(10_000) if f"{n:04d}" != code][:20]
     results = run_in_parallel(
-        [lambda g=g: login_code_verify(client_ip=IP, phone=PHONE, code=g) for g in guesses]
+        [partial(login_code_verify, client_ip=IP, phone=PHONE, code=g) for g in guesses]
     )
     codes = [r.code for r in results]
     # Ten wrong codes per number from one network a day; five of them killed the code.
@@ -46,7 +48,11 @@ def test_parallel_code_requests_for_one_phone_send_one_code():
     results = run_in_parallel([lambda: login_code_request(phone=PHONE, client_ip="10.0.0.1")] * 10)
     sent = [r for r in results if not isinstance(r, Exception)]
     assert len(sent) == 1
-    assert all(r.code == "too_many_requests" for r in results if isinstance(r, Exception))
+    assert all(
+        isinstance(r, ServiceError) and r.code == "too_many_requests"
+        for r in results
+        if isinstance(r, Exception)
+    )
     assert len(PhoneLogin.objects.get(phone=PHONE).send_log) == 1
     # Only the send that happened counts against the address, whichever request lost the race.
     assert len(ClientAddress.objects.get(network="10.0.0.1").send_log) == 1
@@ -56,13 +62,17 @@ def test_parallel_requests_from_one_address_for_many_phones_send_exactly_its_lim
     assert settings.OTP_IP_SENDS_PER_HOUR == 20
     results = run_in_parallel(
         [
-            lambda n=n: login_code_request(phone=f"+7916000{n:04d}", client_ip="192.0.2.1")
+            partial(login_code_request, phone=f"+7916000{n:04d}", client_ip="192.0.2.1")
             for n in range(40)
         ]
     )
     sent = [r for r in results if not isinstance(r, Exception)]
     assert len(sent) == 20
-    assert all(r.code == "too_many_requests" for r in results if isinstance(r, Exception))
+    assert all(
+        isinstance(r, ServiceError) and r.code == "too_many_requests"
+        for r in results
+        if isinstance(r, Exception)
+    )
     assert PhoneLogin.objects.count() == 20
     assert {login.phone for login in PhoneLogin.objects.all()} == {r.phone for r in sent}
     assert len(ClientAddress.objects.get(network="192.0.2.1").send_log) == 20

@@ -95,7 +95,7 @@ def test_the_language_switch_overrides_the_browser(client):
 
 
 def test_a_signed_in_user_is_sent_from_login_to_the_profile(client):
-    client.force_login(UserFactory())
+    client.force_login(UserFactory.create())
     response = client.get(LOGIN_URL)
     assert response.status_code == 302
     assert response["Location"] == "/profile/"
@@ -182,13 +182,13 @@ def test_the_right_code_creates_the_user_and_signs_in(client):
     code = request_code(client)
     response = client.post(VERIFY_URL, {"code": code}, follow=True)
     assert response.redirect_chain == [("/profile/", 302)]
-    assert get_user(client).phone == PHONE
+    assert get_user(client).get_username() == PHONE
     assert "Welcome! Your account is ready." in page_text(response)
     assert "login_phone" not in client.session
 
 
 def test_a_returning_user_is_welcomed_back(client):
-    UserFactory(phone=PHONE)
+    UserFactory.create(phone=PHONE)
     code = request_code(client)
     response = client.post(VERIFY_URL, {"code": code}, follow=True)
     assert "Welcome back!" in page_text(response)
@@ -196,7 +196,7 @@ def test_a_returning_user_is_welcomed_back(client):
 
 
 def test_an_invite_code_given_at_sign_up_is_activated(client):
-    referrer = UserFactory()
+    referrer = UserFactory.create()
     code = request_code(client)
     typed = f"{referrer.invite_code[:3].lower()}-{referrer.invite_code[3:]}"
     response = client.post(VERIFY_URL, {"code": code, "invite_code": typed}, follow=True)
@@ -303,13 +303,13 @@ def test_resend_answers_only_post(client):
 
 
 def test_logout_answers_only_post(client):
-    client.force_login(UserFactory())
+    client.force_login(UserFactory.create())
     assert client.get("/logout/").status_code == 405
     assert get_user(client).is_authenticated
 
 
 def test_logout_ends_the_session(client):
-    client.force_login(UserFactory())
+    client.force_login(UserFactory.create())
     response = client.post("/logout/", follow=True)
     assert response.redirect_chain == [(LOGIN_URL, 302)]
     assert "You have logged out." in page_text(response)

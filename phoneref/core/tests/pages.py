@@ -2,15 +2,20 @@
 
 import re
 from html import unescape
+from typing import Protocol
 
-from django.http import HttpResponse
+
+class Page(Protocol):
+    """A rendered response: Django's HttpResponse, or what the test client hands back."""
+
+    content: bytes
 
 
-def page_text(response: HttpResponse) -> str:
+def page_text(response: Page) -> str:
     return unescape(response.content.decode())
 
 
-def field_error(response: HttpResponse, field: str) -> str:
+def field_error(response: Page, field: str) -> str:
     """The error shown beside `field`, after checking a screen reader is pointed to it."""
     page = response.content.decode()
     shown = re.search(rf'<p class="field-error" id="id_{field}_error">(.*?)</p>', page, re.S)
@@ -25,5 +30,5 @@ def field_error(response: HttpResponse, field: str) -> str:
     return unescape(shown.group(1))
 
 
-def has_field_error(response: HttpResponse, field: str) -> bool:
+def has_field_error(response: Page, field: str) -> bool:
     return f'id="id_{field}_error"' in response.content.decode()

@@ -30,8 +30,8 @@ def delivery(backend: str, message_id: str, status=Delivery.Status.QUEUED) -> De
 
 
 def twilio_callback(params: dict[str, str], signature: str | None):
-    headers = {} if signature is None else {"HTTP_X_TWILIO_SIGNATURE": signature}
-    return Client().post(TWILIO_URL, params, **headers)
+    headers = {} if signature is None else {"X-Twilio-Signature": signature}
+    return Client().post(TWILIO_URL, params, headers=headers)
 
 
 def signed(params: dict[str, str], token: str = TOKEN) -> str:

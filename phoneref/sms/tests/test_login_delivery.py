@@ -29,7 +29,9 @@ def verify(client, code, phone=PHONE):
 
 def code_in(fake) -> str:
     text = fake.requests[-1].field("msg") or fake.requests[-1].field("Body")
-    return re.search(r"#(\d+)$", text).group(1)
+    code = re.search(r"#(\d+)$", text)
+    assert code is not None, text
+    return code.group(1)
 
 
 def providers_down(smsru, twilio) -> None:
@@ -37,7 +39,7 @@ def providers_down(smsru, twilio) -> None:
     twilio.default = "reset"
 
 
-def login_state(phone=PHONE) -> dict:
+def login_state(phone=PHONE):
     return PhoneLogin.objects.filter(phone=phone).values(
         "code_digest", "code_sent_at", "code_expires_at", "code_failed_attempts", "send_log"
     )[0]

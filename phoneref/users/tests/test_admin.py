@@ -49,7 +49,7 @@ def test_an_invalid_phone_in_the_admin_is_a_form_error(staff_client):
 
 
 def test_the_admin_activates_invite_codes_with_the_same_rules(staff_client):
-    referrer, user = UserFactory(), UserFactory()
+    referrer, user = UserFactory.create(), UserFactory.create()
     response = staff_client.post(
         "/admin/users/user/",
         {"action": "activate_invite_code", "_selected_action": [user.pk, referrer.pk],
@@ -65,14 +65,14 @@ def test_the_admin_activates_invite_codes_with_the_same_rules(staff_client):
 
 
 def test_user_pages_render(staff_client):
-    user = UserFactory()
+    user = UserFactory.create()
     assert staff_client.get("/admin/users/user/").status_code == 200
     assert staff_client.get(f"/admin/users/user/{user.pk}/change/").status_code == 200
     assert staff_client.get("/admin/users/user/?q=916").status_code == 200
 
 
 def test_users_are_deactivated_not_deleted_so_referral_counts_stay_true(staff_client):
-    user = UserFactory()
+    user = UserFactory.create()
     assert staff_client.get(f"/admin/users/user/{user.pk}/delete/").status_code == 403
     listing = staff_client.get("/admin/users/user/").content.decode()
     assert "delete_selected" not in listing

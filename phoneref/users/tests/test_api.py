@@ -21,7 +21,7 @@ def activate(client, code):
 
 
 def invite(referrer: User, count: int) -> list[User]:
-    users = [UserFactory() for _ in range(count)]
+    users = [UserFactory.create() for _ in range(count)]
     for user in users:
         invite_code_activate(user=user, invite_code=referrer.invite_code)
     return users
@@ -48,7 +48,7 @@ def test_the_profile_has_every_field(auth_client):
 
 def test_the_profile_shows_the_activated_code_and_the_referrals(auth_client):
     user = auth_client.user
-    referrer = UserFactory()
+    referrer = UserFactory.create()
     invite_code_activate(user=user, invite_code=referrer.invite_code)
     referees = invite(user, 2)
     body = auth_client.get(PROFILE_URL).json()
@@ -58,7 +58,7 @@ def test_the_profile_shows_the_activated_code_and_the_referrals(auth_client):
 
 
 def test_activation_returns_the_updated_profile(auth_client):
-    referrer = UserFactory()
+    referrer = UserFactory.create()
     response = activate(
         auth_client, f" {referrer.invite_code.lower()[:3]}-{referrer.invite_code[3:]}"
     )
@@ -83,7 +83,7 @@ def test_the_referrer_sees_the_referee_phone_newest_first(auth_client):
     ],
 )
 def test_activation_errors_are_problems(auth_client, code, status, problem):
-    UserFactory()
+    UserFactory.create()
     response = activate(auth_client, code)
     assert response.status_code == status
     assert response["Content-Type"] == "application/problem+json"
@@ -99,8 +99,8 @@ def test_own_code_is_a_problem(auth_client):
 
 
 def test_a_second_activation_is_a_409(auth_client):
-    activate(auth_client, UserFactory().invite_code)
-    response = activate(auth_client, UserFactory().invite_code)
+    activate(auth_client, UserFactory.create().invite_code)
+    response = activate(auth_client, UserFactory.create().invite_code)
     assert response.status_code == 409
     assert response.json()["code"] == "invite_code_already_activated"
 
@@ -116,7 +116,7 @@ def test_too_many_failed_activations_is_a_429_with_retry_after(auth_client, sett
     settings.INVITE_FAILURES_PER_HOUR = 2
     activate(auth_client, "ZZZZZZ")
     activate(auth_client, "ZZZZZZ")
-    response = activate(auth_client, UserFactory().invite_code)
+    response = activate(auth_client, UserFactory.create().invite_code)
     assert response.status_code == 429
     assert response.json()["code"] == "too_many_requests"
     assert int(response["Retry-After"]) > 0
@@ -156,7 +156,7 @@ def test_the_profile_needs_a_token(api_client):
 
 
 def test_verify_with_an_invite_code_activates_it(api_client):
-    referrer = UserFactory()
+    referrer = UserFactory.create()
     api_client.post("/api/v1/auth/request-code/", {"phone": "+79160000001"}, format="json")
     body = api_client.post(
         "/api/v1/auth/verify-code/",
@@ -197,6 +197,7 @@ def test_referral_pages_walk_every_referee_once_newest_first(auth_client):
 def test_a_referral_item_has_phone_and_activation_time(auth_client):
     referee = invite(auth_client.user, 1)[0]
     referee.refresh_from_db()
+    assert referee.referred_at is not None
     item = auth_client.get(REFERRALS_URL).json()["results"][0]
     assert item == {
         "phone": referee.phone,
@@ -247,7 +248,7 @@ def test_the_profile_costs_the_same_queries_whatever_the_referral_count(
 ):
     referees_bulk(auth_client.user, referrals)
     if activated:
-        invite_code_activate(user=auth_client.user, invite_code=UserFactory().invite_code)
+        invite_code_activate(user=auth_client.user, invite_code=UserFactory.create().invite_code)
     with CaptureQueriesContext(connection) as queries:
         assert auth_client.get(PROFILE_URL).status_code == 200
     # The token with its user, the newest referrals, and the activated code when there is one

@@ -1,5 +1,7 @@
 """Activation rules under real parallel connections (PostgreSQL row locks)."""
 
+from functools import partial
+
 import pytest
 
 from phoneref.core.errors import ServiceError
@@ -13,10 +15,10 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency]
 
 def test_twenty_parallel_activations_by_one_user_leave_exactly_one(settings):
     settings.INVITE_FAILURES_PER_HOUR = 100
-    user = UserFactory()
-    referrers = [UserFactory() for _ in range(20)]
+    user = UserFactory.create()
+    referrers = [UserFactory.create() for _ in range(20)]
     results = run_in_parallel(
-        [lambda r=r: invite_code_activate(user=user, invite_code=r.invite_code) for r in referrers]
+        [partial(invite_code_activate, user=user, invite_code=r.invite_code) for r in referrers]
     )
     successes = [r for r in results if not isinstance(r, Exception)]
     assert len(successes) == 1
@@ -32,10 +34,10 @@ def test_twenty_parallel_activations_by_one_user_leave_exactly_one(settings):
 
 
 def test_thirty_users_activating_one_code_at_once_all_count():
-    referrer = UserFactory()
-    users = [UserFactory() for _ in range(30)]
+    referrer = UserFactory.create()
+    users = [UserFactory.create() for _ in range(30)]
     results = run_in_parallel(
-        [lambda u=u: invite_code_activate(user=u, invite_code=referrer.invite_code) for u in users]
+        [partial(invite_code_activate, user=u, invite_code=referrer.invite_code) for u in users]
     )
     assert not [r for r in results if isinstance(r, Exception)]
     referrer.refresh_from_db()
@@ -45,16 +47,16 @@ def test_thirty_users_activating_one_code_at_once_all_count():
 
 def test_two_users_activating_each_others_codes_at_once_make_no_cycle():
     for _ in range(5):
-        a, b = UserFactory(), UserFactory()
+        a, b = UserFactory.create(), UserFactory.create()
         results = run_in_parallel(
             [
-                lambda a=a, b=b: invite_code_activate(user=a, invite_code=b.invite_code),
-                lambda a=a, b=b: invite_code_activate(user=b, invite_code=a.invite_code),
+                partial(invite_code_activate, user=a, invite_code=b.invite_code),
+                partial(invite_code_activate, user=b, invite_code=a.invite_code),
             ]
         )
-        errors = [r for r in results if isinstance(r, Exception)]
-        assert len(errors) == 1
-        assert errors[0].code == "referral_cycle"
+        [error] = [r for r in results if isinstance(r, Exception)]
+        assert isinstance(error, ServiceError)
+        assert error.code == "referral_cycle"
         a.refresh_from_db()
         b.refresh_from_db()
         assert (a.referred_by_id is None) != (b.referred_by_id is None)
@@ -62,7 +64,7 @@ def test_two_users_activating_each_others_codes_at_once_make_no_cycle():
 
 def test_closing_a_three_user_cycle_from_both_ends_at_once_is_refused():
     a, b = referral_chain(2)  # b was invited by a
-    c = UserFactory()
+    c = UserFactory.create()
     # c -> b would make a -> b -> c ... and a -> c closes it; run both at once.
     results = run_in_parallel(
         [
@@ -70,5 +72,6 @@ def test_closing_a_three_user_cycle_from_both_ends_at_once_is_refused():
             lambda: invite_code_activate(user=a, invite_code=c.invite_code),
         ]
     )
-    errors = [r for r in results if isinstance(r, Exception)]
-    assert [e.code for e in errors] == ["referral_cycle"]
+    [error] = [r for r in results if isinstance(r, Exception)]
+    assert isinstance(error, ServiceError)
+    assert error.code == "referral_cycle"

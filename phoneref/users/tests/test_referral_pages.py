@@ -30,7 +30,7 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 def invite(referrer, minutes: list[int]):
     referrals = []
     for minute in minutes:
-        referral = UserFactory()
+        referral = UserFactory.create()
         at = START + timedelta(minutes=minute)
         invite_code_activate(user=referral, invite_code=referrer.invite_code, now=at)
         referrals.append(referral)
@@ -87,6 +87,7 @@ def test_past_the_last_referral_the_page_is_empty_and_leads_back(user):
     page = referral_page(user=user, size=3, cursor=past_oldest)
     assert page.referrals == []
     assert page.older_cursor is None
+    assert page.newer_cursor is not None
     back = referral_cursor_decode(page.newer_cursor)
     assert back == past_oldest._replace(newer=True)
     assert phones(referral_page(user=user, size=3, cursor=back)) == phones(
@@ -95,7 +96,7 @@ def test_past_the_last_referral_the_page_is_empty_and_leads_back(user):
 
 
 def test_only_the_users_own_referrals_are_listed(user):
-    invite(UserFactory(), [0])
+    invite(UserFactory.create(), [0])
     mine = invite(user, [1])
     assert phones(referral_page(user=user, size=20)) == [mine[0].phone]
 
@@ -155,6 +156,7 @@ def test_every_page_is_one_limited_index_only_range(user, newer):
     cursor = None
     if newer is not None:
         middle = referral_page(user=user, size=30).referrals[-1]
+        assert middle.referred_at is not None
         cursor = ReferralCursor(middle.referred_at, middle.pk, newer)
     with CaptureQueriesContext(connection) as queries:
         referral_page(user=user, size=20, cursor=cursor)
@@ -196,7 +198,7 @@ def _api_page(api_client, link: str) -> tuple[list[str], str | None, str | None]
     return [item["phone"] for item in body["results"]], body["next"], body["previous"]
 
 
-def _walk(read_page, link: str, *, older: bool) -> tuple[list[list[str]], str | None]:
+def _walk(read_page, link: str | None, *, older: bool) -> tuple[list[list[str]], str | None]:
     """The pages from `link` on, following "older" links or "newer" ones, and the last page's
     link the other way."""
     pages = []

@@ -49,7 +49,7 @@ def test_a_forged_cursor_is_refused(auth_client, payload):
 @pytest.mark.django_db
 def test_a_cursor_from_a_page_still_works(auth_client):
     for _ in range(3):
-        invite_code_activate(user=UserFactory(), invite_code=auth_client.user.invite_code)
+        invite_code_activate(user=UserFactory.create(), invite_code=auth_client.user.invite_code)
     first = auth_client.get(URL, {"page_size": 2}).json()
     second = auth_client.get(first["next"]).json()
     assert len(first["results"]) == 2

@@ -16,7 +16,7 @@ def test_the_profile_has_the_activated_code_and_the_newest_referrals(
     user, count, activated, django_assert_num_queries
 ):
     phones = referees_bulk(user, count)
-    referrer = UserFactory()
+    referrer = UserFactory.create()
     if activated:
         invite_code_activate(user=user, invite_code=referrer.invite_code)
     user = User.objects.get(pk=user.pk)

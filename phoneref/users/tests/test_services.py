@@ -27,12 +27,12 @@ def refused(user: User, code: str, expected: str) -> ServiceError:
 
 
 def test_get_or_create_returns_the_existing_user():
-    existing = UserFactory(phone="+79160000001")
+    existing = UserFactory.create(phone="+79160000001")
     assert user_get_or_create(phone="+79160000001") == (existing, False)
 
 
 def test_activation_links_the_user_to_the_code_owner():
-    referrer, user = UserFactory(), UserFactory()
+    referrer, user = UserFactory.create(), UserFactory.create()
     activated = invite_code_activate(user=user, invite_code=referrer.invite_code.lower())
     assert activated.referred_by_id == referrer.pk
     user.refresh_from_db()
@@ -43,21 +43,21 @@ def test_activation_links_the_user_to_the_code_owner():
 
 
 def test_an_unknown_code_is_not_found():
-    UserFactory()
-    refused(UserFactory(), "ZZZZZZ", "invite_code_not_found")
+    UserFactory.create()
+    refused(UserFactory.create(), "ZZZZZZ", "invite_code_not_found")
 
 
 def test_a_malformed_code_is_invalid():
-    refused(UserFactory(), "abc", "invalid_invite_code")
+    refused(UserFactory.create(), "abc", "invalid_invite_code")
 
 
 def test_the_own_code_is_refused():
-    user = UserFactory()
+    user = UserFactory.create()
     refused(user, user.invite_code, "invite_code_is_own")
 
 
 def test_only_one_code_can_ever_be_activated():
-    first, second, user = UserFactory(), UserFactory(), UserFactory()
+    first, second, user = UserFactory.create(), UserFactory.create(), UserFactory.create()
     invite_code_activate(user=user, invite_code=first.invite_code)
     refused(user, second.invite_code, "invite_code_already_activated")
     refused(user, first.invite_code, "invite_code_already_activated")
@@ -100,7 +100,7 @@ def test_a_refused_activation_changes_no_counts():
 
 
 def test_ten_failed_activations_per_hour_then_too_many_requests():
-    user, referrer = UserFactory(), UserFactory()
+    user, referrer = UserFactory.create(), UserFactory.create()
     start = timezone.now()
     with time_machine.travel(start, tick=False) as clock:
         for _ in range(10):
@@ -114,16 +114,16 @@ def test_ten_failed_activations_per_hour_then_too_many_requests():
 
 def test_every_kind_of_failure_counts_towards_the_limit(settings):
     settings.INVITE_FAILURES_PER_HOUR = 3
-    user = UserFactory()
+    user = UserFactory.create()
     refused(user, "abc", "invalid_invite_code")
     refused(user, user.invite_code, "invite_code_is_own")
     refused(user, "ZZZZZZ", "invite_code_not_found")
-    refused(user, UserFactory().invite_code, "too_many_requests")
+    refused(user, UserFactory.create().invite_code, "too_many_requests")
 
 
 def test_referrals_are_listed_newest_first():
-    referrer = UserFactory()
-    invitees = [UserFactory() for _ in range(3)]
+    referrer = UserFactory.create()
+    invitees = [UserFactory.create() for _ in range(3)]
     for invitee in invitees:
         invite_code_activate(user=invitee, invite_code=referrer.invite_code)
     listed = list(referral_list(user=referrer).values_list("phone", flat=True))
@@ -132,7 +132,7 @@ def test_referrals_are_listed_newest_first():
 
 def _refusal_case(case: str) -> tuple[User, str, str]:
     """A user, a code they type and the refusal it must get, for each activation rule."""
-    user = UserFactory()
+    user = UserFactory.create()
     if case == "malformed":
         return user, "abc", "invalid_invite_code"
     if case == "own":
@@ -140,8 +140,8 @@ def _refusal_case(case: str) -> tuple[User, str, str]:
     if case == "unknown":
         return user, "ZZZZZZ", "invite_code_not_found"
     if case == "already activated":
-        invite_code_activate(user=user, invite_code=UserFactory().invite_code)
-        return user, UserFactory().invite_code, "invite_code_already_activated"
+        invite_code_activate(user=user, invite_code=UserFactory.create().invite_code)
+        return user, UserFactory.create().invite_code, "invite_code_already_activated"
     root, *_, leaf = referral_chain(3)
     return root, leaf.invite_code, "referral_cycle"
 
@@ -160,7 +160,7 @@ def test_the_refusal_is_the_one_the_activation_raises(case):
 
 
 def test_a_code_that_may_be_activated_has_no_refusal_and_asking_changes_nothing():
-    user, referrer = UserFactory(), UserFactory()
+    user, referrer = UserFactory.create(), UserFactory.create()
     assert invite_code_refusal(user=user, invite_code=f" {referrer.invite_code.lower()} ") is None
     referrer.refresh_from_db()
     user.refresh_from_db()

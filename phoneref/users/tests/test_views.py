@@ -30,7 +30,7 @@ def invite_referrals(referrer: User, count: int) -> list[User]:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     referrals = []
     for minute in range(count):
-        referral = UserFactory()
+        referral = UserFactory.create()
         invite_code_activate(
             user=referral,
             invite_code=referrer.invite_code,
@@ -47,6 +47,13 @@ def listed_phones(response) -> list[str]:
 def pager_link(response, rel: str) -> str | None:
     link = re.search(rf'<a href="([^"]*)#referrals" rel="{rel}">', page_text(response))
     return link.group(1) if link else None
+
+
+def pager_href(response, rel: str) -> str:
+    """The pager link the page must have."""
+    link = pager_link(response, rel)
+    assert link is not None, f"no {rel} link"
+    return link
 
 
 # Home
@@ -116,7 +123,7 @@ def test_ones_own_invite_code_is_refused(signed_in, user):
 
 
 def test_a_second_activation_is_refused_beside_the_field(signed_in, user):
-    first, second = UserFactory(), UserFactory()
+    first, second = UserFactory.create(), UserFactory.create()
     invite_code_activate(user=user, invite_code=first.invite_code)
     response = signed_in.post(PROFILE_URL, {"invite_code": second.invite_code})
     assert field_error(response, "invite_code") == "You have already activated an invite code."
@@ -149,7 +156,7 @@ def test_activation_errors_in_russian(signed_in):
 
 
 def test_an_invite_code_typed_loosely_is_activated(signed_in, user):
-    referrer = UserFactory()
+    referrer = UserFactory.create()
     typed = f" {referrer.invite_code[:3].lower()} - {referrer.invite_code[3:]} "
     response = signed_in.post(PROFILE_URL, {"invite_code": typed}, follow=True)
     page = page_text(response)
@@ -161,7 +168,7 @@ def test_an_invite_code_typed_loosely_is_activated(signed_in, user):
 
 
 def test_the_referrer_sees_the_referral_newest_first_with_the_total(client):
-    referrer = UserFactory()
+    referrer = UserFactory.create()
     referrals = invite_referrals(referrer, 3)
     client.force_login(referrer)
     response = client.get(PROFILE_URL)
@@ -172,24 +179,24 @@ def test_the_referrer_sees_the_referral_newest_first_with_the_total(client):
 
 
 def test_referrals_are_paged_older_and_back_newer(client):
-    referrer = UserFactory()
+    referrer = UserFactory.create()
     newest_first = [r.phone for r in reversed(invite_referrals(referrer, 25))]
     client.force_login(referrer)
     first = client.get(PROFILE_URL)
     assert listed_phones(first) == newest_first[:20]
     assert "25 people in total" in page_text(first)
-    older = client.get(PROFILE_URL + pager_link(first, "next"))
+    older = client.get(PROFILE_URL + pager_href(first, "next"))
     assert listed_phones(older) == newest_first[20:]
     assert pager_link(older, "next") is None
-    newer = client.get(PROFILE_URL + pager_link(older, "prev"))
+    newer = client.get(PROFILE_URL + pager_href(older, "prev"))
     assert listed_phones(newer) == newest_first[:20]
 
 
 def test_a_deep_page_neither_counts_nor_skips_rows(client):
-    referrer = UserFactory()
+    referrer = UserFactory.create()
     invite_referrals(referrer, 25)
     client.force_login(referrer)
-    older_link = pager_link(client.get(PROFILE_URL), "next")
+    older_link = pager_href(client.get(PROFILE_URL), "next")
     with CaptureQueriesContext(connection) as queries:
         response = client.get(PROFILE_URL + older_link)
     assert response.status_code == 200
@@ -212,7 +219,7 @@ def test_a_deep_page_neither_counts_nor_skips_rows(client):
     ],
 )
 def test_a_mangled_page_link_shows_a_page_not_an_error(client, query):
-    referrer = UserFactory()
+    referrer = UserFactory.create()
     invite_referrals(referrer, 2)
     client.force_login(referrer)
     response = client.get(PROFILE_URL + query)
@@ -223,7 +230,7 @@ def test_a_mangled_page_link_shows_a_page_not_an_error(client, query):
 
 
 def test_a_referral_link_remembers_the_code_and_offers_sign_up(client):
-    referrer = UserFactory()
+    referrer = UserFactory.create()
     typed = referrer.invite_code.lower()
     response = client.get(f"/i/{typed}/")
     assert response.status_code == 200
@@ -238,7 +245,7 @@ def test_a_referral_link_remembers_the_code_and_offers_sign_up(client):
 
 
 def test_a_referral_link_carries_through_sign_up_to_the_referrers_list(client):
-    referrer = UserFactory()
+    referrer = UserFactory.create()
     client.get(f"/i/{referrer.invite_code}/")
     client.post("/login/", {"phone": "+79161234567"})
     verify_page = page_text(client.get("/login/verify/"))
@@ -266,7 +273,7 @@ def test_a_broken_referral_link_says_so_and_remembers_nothing(client, path):
 
 
 def test_a_referral_link_offers_a_signed_in_user_the_activation(signed_in):
-    referrer = UserFactory()
+    referrer = UserFactory.create()
     response = signed_in.get(f"/i/{referrer.invite_code}/")
     page = page_text(response)
     assert f'name="invite_code" value="{referrer.invite_code}"' in page
@@ -282,7 +289,7 @@ def test_ones_own_referral_link_says_it_is_ones_own(signed_in, user):
 
 
 def test_a_referral_link_tells_who_already_activated_a_code(signed_in, user):
-    first, second = UserFactory(), UserFactory()
+    first, second = UserFactory.create(), UserFactory.create()
     invite_code_activate(user=user, invite_code=first.invite_code)
     response = signed_in.get(f"/i/{second.invite_code}/")
     assert (
@@ -302,9 +309,10 @@ def test_a_referral_link_refuses_as_the_activation_does(signed_in, user, case, l
     if case == "own":
         code = user.invite_code
     else:
-        invite_code_activate(user=user, invite_code=UserFactory().invite_code)
-        code = UserFactory().invite_code
+        invite_code_activate(user=user, invite_code=UserFactory.create().invite_code)
+        code = UserFactory.create().invite_code
     expected = invite_code_refusal(user=User.objects.get(pk=user.pk), invite_code=code)
+    assert expected is not None
     landing = signed_in.get(f"/i/{code}/")
     assert landing.context["refusal"].code == expected.code
     assert landing_says in page_text(landing)
@@ -319,7 +327,7 @@ def test_a_referral_link_tells_nothing_about_other_users_codes(signed_in, user, 
     if case == "unknown":
         code, message = "ZZZZZZ", "There is no user with this invite code."
     else:
-        invite_code_activate(user=UserFactory(), invite_code=user.invite_code)
+        invite_code_activate(user=UserFactory.create(), invite_code=user.invite_code)
         code = User.objects.get(referred_by=user).invite_code
         message = "This user was invited by you, directly or through others."
     landing = signed_in.get(f"/i/{code}/")
