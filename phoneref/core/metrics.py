@@ -77,7 +77,9 @@ POOL_MAX = Gauge(
 POOL_SAMPLE_SECONDS = 5.0
 
 
-def counted(refusals: Counter, *, success: Counter | None = None) -> Callable:
+def counted(
+    refusals: Counter, *, success: Counter | None = None
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Counts each ServiceError the decorated service raises, by its problem code, and each
     call that returns in `success`."""
 

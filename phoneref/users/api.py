@@ -70,7 +70,7 @@ class ProfileApi(APIView):
         responses=OpenApiResponse(ProfileOutputSerializer, "The profile."),
         examples=[OpenApiExample("Profile", value=PROFILE_EXAMPLE)],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         profile = profile_get(user=request.user)
         return Response(ProfileOutputSerializer(profile, context={"request": request}).data)
 
@@ -108,7 +108,7 @@ class InviteActivateApi(APIView):
             OpenApiExample("Profile", value=PROFILE_EXAMPLE, response_only=True),
         ],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         body = InviteActivateInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         user = invite_code_activate(
