@@ -63,12 +63,13 @@ test: $(VENV)/.dev
 
 test-suites: lint unit test-e2e test-api test-replicas test-schemathesis test-live
 
-## lint: ruff's checks and formatting, the import contracts (which package may import which),
-## no model change without its migration, and every manifest in deploy/kubernetes/ valid
-## against the Kubernetes schemas
+## lint: ruff's checks and formatting, mypy's types, the import contracts (which package may
+## import which), no model change without its migration, and every manifest in
+## deploy/kubernetes/ valid against the Kubernetes schemas
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy phoneref config
 	@# The contracts are [tool.importlinter] in pyproject.toml.
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings_test
