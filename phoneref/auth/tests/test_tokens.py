@@ -6,10 +6,11 @@ import pytest
 import time_machine
 from django.utils import timezone
 from knox.models import AuthToken
+from knox.settings import CONSTANTS
 from knox.signals import token_expired
 from rest_framework.test import APIRequestFactory
 
-from phoneref.auth.authentication import BearerTokenAuthentication
+from phoneref.auth.authentication import BearerTokenAuthentication, tokens_with_user
 from phoneref.auth.services import token_issue
 from phoneref.users.models import User
 
@@ -175,3 +176,22 @@ def test_logout_all_also_ends_the_users_web_sessions(api_client, client, user):
 
     assert response.status_code == 204
     assert client.get("/profile/")["Location"].startswith("/login/")
+
+
+def test_tokens_with_user_loads_what_the_orm_loads(user):
+    user.invite_failure_log = [1_700_000_000, 1_700_000_060]
+    user.last_login = timezone.now()
+    user.save()
+    token, _ = token_issue(user=user)
+    token_issue(user=user)
+    key = token[: CONSTANTS.TOKEN_KEY_LENGTH]
+    expected = AuthToken.objects.select_related("user").get(token_key=key)
+
+    (loaded,) = tokens_with_user(key)
+
+    for model, got, stored in ((AuthToken, loaded, expected), (User, loaded.user, expected.user)):
+        for field in model._meta.concrete_fields:
+            assert getattr(got, field.attname) == getattr(stored, field.attname), field.name
+        # Loaded from the database, as the ORM would: a save updates the row.
+        assert (got._state.adding, got._state.db) == (False, stored._state.db)
+    assert tokens_with_user("0" * CONSTANTS.TOKEN_KEY_LENGTH) == []
