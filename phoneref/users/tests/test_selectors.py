@@ -1,6 +1,8 @@
 """The profile's own reads: the code the user activated and their newest referrals."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from phoneref.users.models import User
 from phoneref.users.selectors import PROFILE_RECENT_REFERRALS, profile_get
@@ -34,3 +36,35 @@ def test_rejected_referrals_are_not_in_the_profile(user):
     phones = referees_bulk(user, 3)
     User.objects.filter(phone=phones[1]).update(referral_rejected=True)
     assert profile_get(user=user).referrals == [phones[2], phones[0]]
+
+
+def _plan(sql: str) -> str:
+    with connection.cursor() as cursor:
+        # Only plans that read the rows in order from an index: on a small test table the
+        # planner would rather sort, on a table of millions it must not have to.
+        cursor.execute(f"ANALYZE {User._meta.db_table}")
+        for plan_type in ("seqscan", "bitmapscan", "sort"):
+            cursor.execute(f"SET LOCAL enable_{plan_type} = off")
+        cursor.execute(f"EXPLAIN {sql}")
+        return "\n".join(row for (row,) in cursor.fetchall())
+
+
+def test_the_newest_referrals_are_one_limited_index_only_range(user):
+    referees_bulk(user, 50)
+    with CaptureQueriesContext(connection) as queries:
+        profile_get(user=user)
+    (query,) = queries
+    plan = _plan(query["sql"])
+    assert plan.splitlines()[0].startswith("Limit")
+    assert "Index Only Scan" in plan
+    assert "user_referrals_newest" in plan
+    assert "Sort" not in plan
+
+
+def test_each_profile_has_its_own_users_referrals(user):
+    # The statement is compiled once; each call reads the referrals of the user it is given.
+    own = referees_bulk(user, 2)
+    other, referee = UserFactory(), UserFactory()
+    invite_code_activate(user=referee, invite_code=other.invite_code)
+    assert profile_get(user=user).referrals == own[::-1]
+    assert profile_get(user=other).referrals == [referee.phone]
