@@ -87,7 +87,8 @@ class _RowLoader(Generic[_M]):
         self.converters: list[tuple[int, list[Callable[..., Any]], Col]] = []
         for index, field in enumerate(fields):
             column = field.get_col(table)
-            converters = connection.ops.get_db_converters(column) + field.get_db_converters(
+            # What the ORM's compiler applies: the backend's converters, then the field's.
+            converters = connection.ops.get_db_converters(column) + column.get_db_converters(
                 connection
             )
             if converters:
