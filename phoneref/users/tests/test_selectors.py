@@ -64,7 +64,7 @@ def test_the_newest_referrals_are_one_limited_index_only_range(user):
 def test_each_profile_has_its_own_users_referrals(user):
     # The statement is compiled once; each call reads the referrals of the user it is given.
     own = referees_bulk(user, 2)
-    other, referee = UserFactory(), UserFactory()
+    other, referee = UserFactory.create(), UserFactory.create()
     invite_code_activate(user=referee, invite_code=other.invite_code)
     assert profile_get(user=user).referrals == own[::-1]
     assert profile_get(user=other).referrals == [referee.phone]
