@@ -23,7 +23,7 @@ from phoneref.core.errors import problems
 from phoneref.core.http import client_ip, request_host
 from phoneref.core.problem_details import problem_body
 from phoneref.server.deferral import defer_until_released
-from phoneref.users.api import PROFILE_EXAMPLE, ProfileOutputSerializer
+from phoneref.users.api import PROFILE_EXAMPLE, ProfileOutputSerializer, profile_representation
 from phoneref.users.requests import AuthenticatedRequest
 from phoneref.users.selectors import profile_get
 
@@ -225,7 +225,7 @@ class CodeVerifyApi(APIView):
             "token": token,
             "token_expires_at": expires_at,
             "is_new_user": login.is_new_user,
-            "profile": profile_get(user=login.user),
+            "profile": profile_representation(request, profile_get(user=login.user)),
         }
         if login.invite_error is not None:
             error = login.invite_error
