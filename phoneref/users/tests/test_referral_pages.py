@@ -21,6 +21,7 @@ from phoneref.users.selectors import (
 )
 from phoneref.users.services import invite_code_activate
 from phoneref.users.tests.factories import UserFactory, referees_bulk
+from phoneref.users.tests.plans import ordered_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -139,17 +140,6 @@ def test_text_that_no_page_gave_out_is_not_a_cursor(text):
         referral_cursor_decode(text)
 
 
-def _plan(sql: str) -> str:
-    with connection.cursor() as cursor:
-        # Only plans that read the rows in order from an index: on a small test table the
-        # planner would rather sort, on a table of millions it must not have to.
-        cursor.execute(f"ANALYZE {User._meta.db_table}")
-        for plan_type in ("seqscan", "bitmapscan", "sort"):
-            cursor.execute(f"SET LOCAL enable_{plan_type} = off")
-        cursor.execute(f"EXPLAIN {sql}")
-        return "\n".join(row for (row,) in cursor.fetchall())
-
-
 @pytest.mark.parametrize("newer", [None, False, True])
 def test_every_page_is_one_limited_index_only_range(user, newer):
     referees_bulk(user, 50)
@@ -161,7 +151,7 @@ def test_every_page_is_one_limited_index_only_range(user, newer):
     with CaptureQueriesContext(connection) as queries:
         referral_page(user=user, size=20, cursor=cursor)
     assert len(queries) == 1
-    plan = _plan(queries[0]["sql"])
+    plan = ordered_plan(queries[0]["sql"])
     assert plan.splitlines()[0].startswith("Limit")
     assert "Index Only Scan" in plan
     assert "user_referrals_newest" in plan

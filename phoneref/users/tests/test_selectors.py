@@ -8,6 +8,7 @@ from phoneref.users.models import User
 from phoneref.users.selectors import PROFILE_RECENT_REFERRALS, profile_get
 from phoneref.users.services import invite_code_activate
 from phoneref.users.tests.factories import UserFactory, referees_bulk
+from phoneref.users.tests.plans import ordered_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -38,23 +39,12 @@ def test_rejected_referrals_are_not_in_the_profile(user):
     assert profile_get(user=user).referrals == [phones[2], phones[0]]
 
 
-def _plan(sql: str) -> str:
-    with connection.cursor() as cursor:
-        # Only plans that read the rows in order from an index: on a small test table the
-        # planner would rather sort, on a table of millions it must not have to.
-        cursor.execute(f"ANALYZE {User._meta.db_table}")
-        for plan_type in ("seqscan", "bitmapscan", "sort"):
-            cursor.execute(f"SET LOCAL enable_{plan_type} = off")
-        cursor.execute(f"EXPLAIN {sql}")
-        return "\n".join(row for (row,) in cursor.fetchall())
-
-
 def test_the_newest_referrals_are_one_limited_index_only_range(user):
     referees_bulk(user, 50)
     with CaptureQueriesContext(connection) as queries:
         profile_get(user=user)
     (query,) = queries
-    plan = _plan(query["sql"])
+    plan = ordered_plan(query["sql"])
     assert plan.splitlines()[0].startswith("Limit")
     assert "Index Only Scan" in plan
     assert "user_referrals_newest" in plan
