@@ -36,7 +36,7 @@ class BearerTokenAuthentication(TokenAuthentication):
         plain = token.decode()
         digest = hash_token(plain)
         # Knox also deletes the user's other expired tokens here, a query on every request;
-        # `manage.py purge_expired` deletes them all once a day instead.
+        # `manage.py purge_expired` deletes them all once a day instead, telling the same receivers.
         for auth_token in tokens_with_user(plain[: CONSTANTS.TOKEN_KEY_LENGTH]):
             if not compare_digest(digest, auth_token.digest):
                 continue

@@ -1,9 +1,11 @@
 """Bearer tokens: opaque, hashed at rest, sliding 7 days, 30 days at most, revocable."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.utils import timezone
 from knox.models import AuthToken
 from knox.settings import CONSTANTS
@@ -13,6 +15,7 @@ from rest_framework.test import APIRequestFactory
 from phoneref.auth.authentication import BearerTokenAuthentication, tokens_with_user
 from phoneref.auth.services import token_issue
 from phoneref.users.models import User
+from phoneref.users.tests.factories import UserFactory
 
 PROFILE_URL = "/api/v1/profile/"
 
@@ -56,6 +59,30 @@ def test_an_expired_token_is_deleted_and_knox_receivers_are_told(api_client, use
     assert response.json()["code"] == "invalid_token"
     assert not AuthToken.objects.exists()
     assert expired == [(BearerTokenAuthentication, user.phone, "auth_token")]
+
+
+def test_purging_expired_tokens_tells_knox_receivers_of_each(user):
+    other = UserFactory.create()
+    token_issue(user=user)
+    token_issue(user=user)
+    token_issue(user=other)
+    expired = []
+
+    def receiver(sender, username, source, **kwargs):
+        expired.append((username, source))
+
+    with time_machine.travel(timezone.now() + timedelta(days=7, seconds=1)):
+        token_issue(user=other)  # issued seven days on: live
+        token_expired.connect(receiver)
+        try:
+            call_command("purge_expired", stdout=StringIO())
+        finally:
+            token_expired.disconnect(receiver)
+
+    assert sorted(expired) == sorted(
+        [(user.phone, "other_token")] * 2 + [(other.phone, "other_token")]
+    )
+    assert list(AuthToken.objects.values_list("user", flat=True)) == [other.pk]
 
 
 def test_a_token_that_shares_only_the_key_prefix_is_refused(api_client, user):
