@@ -16,11 +16,15 @@ def wsgi_environ(scope: Scope, body: bytes) -> dict[str, Any]:
     either handler.
     """
     server = scope.get("server") or ("localhost", 80)
+    root_path = scope.get("root_path", "")
+    # An ASGI path includes the root path the application is mounted at; PEP 3333 splits it
+    # into SCRIPT_NAME and PATH_INFO, as Django's ASGIRequest does.
+    path = scope["path"].removeprefix(root_path) if root_path else scope["path"]
     environ: dict[str, Any] = {
         DEFERRAL_KEY: DeferralSlot(),
         "REQUEST_METHOD": scope["method"],
-        "SCRIPT_NAME": scope.get("root_path", "").encode().decode("latin-1"),
-        "PATH_INFO": scope["path"].encode().decode("latin-1"),
+        "SCRIPT_NAME": root_path.encode().decode("latin-1"),
+        "PATH_INFO": path.encode().decode("latin-1"),
         "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
         "SERVER_NAME": str(server[0]),
         "SERVER_PORT": str(server[1] or 80),

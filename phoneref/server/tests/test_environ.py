@@ -28,7 +28,7 @@ HEADER_SETS = {
 }
 
 
-def scope(headers) -> dict:
+def scope(headers, **fields) -> dict:
     return {
         "type": "http",
         "method": "POST",
@@ -37,6 +37,7 @@ def scope(headers) -> dict:
         "headers": headers,
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
+        **fields,
     }
 
 
@@ -64,3 +65,27 @@ def test_an_underscored_name_cannot_stand_in_for_forwarded_for():
     headers = HEADER_SETS["underscore spoof"]
     meta = WSGIRequest(wsgi_environ(scope(headers), b"")).META
     assert meta["HTTP_X_FORWARDED_FOR"] == "203.0.113.1"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"root_path": "/phoneref", "path": "/phoneref/api/v1/profile/"},
+        {"root_path": "/phoneref", "path": "/phoneref/"},
+        {"path": "/i/K7M2QX/", "query_string": b"next=%2Fprofile%2F&x=%D0%90"},
+        {"path": "/профиль/", "query_string": b"a=1&a=2"},
+        {"client": ("2001:db8::1", 443), "server": ("::1", 8443), "scheme": "https"},
+    ],
+)
+def test_the_environ_gives_the_path_query_and_addresses_django_asgi_would(fields):
+    asgi_request = ASGIRequest(scope([], **fields), io.BytesIO(b""))
+    wsgi_request = WSGIRequest(wsgi_environ(scope([], **fields), b""))
+    assert (wsgi_request.path, wsgi_request.path_info) == (
+        asgi_request.path,
+        asgi_request.path_info,
+    )
+    assert wsgi_request.GET == asgi_request.GET
+    assert wsgi_request.scheme == asgi_request.scheme
+    for key in ("SCRIPT_NAME", "QUERY_STRING", "REMOTE_ADDR", "SERVER_NAME", "SERVER_PORT"):
+        assert wsgi_request.META[key] == asgi_request.META[key], key
