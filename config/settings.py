@@ -359,7 +359,7 @@ TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 # /metrics answers a scraper that sends this as a bearer token; unset, it is not found.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
-# Serving (SPEC 5; scripts/start). Threads per server process for every view that is not async.
+# Serving (SPEC 5; scripts/start). Threads per server process; every request runs in one.
 WEB_THREADS = env.int("WEB_THREADS", default=2)
 # Larger request bodies are refused with 413 before Django reads them; ours are a few fields.
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=64 * 1024)

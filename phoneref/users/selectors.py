@@ -175,7 +175,11 @@ _ANY_USER_ID = -1
 @cache
 def _recent_referral_phones_statement() -> tuple[str, tuple[Any, ...]]:
     recent = referral_list(user=User(pk=_ANY_USER_ID)).values_list("phone", flat=True)
-    return recent[:PROFILE_RECENT_REFERRALS].query.sql_with_params()
+    sql, params = recent[:PROFILE_RECENT_REFERRALS].query.sql_with_params()
+    # The swap in `_recent_referral_phones` must find the stand-in, and only it.
+    if params.count(_ANY_USER_ID) != 1:
+        raise RuntimeError("referral_list's statement must name its user exactly once")
+    return sql, params
 
 
 def _recent_referral_phones(user: User) -> list[str]:

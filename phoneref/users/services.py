@@ -109,7 +109,8 @@ def invite_code_refusal(*, user: User, invite_code: str) -> ServiceError | None:
     The one statement of the activation rules, in the order they are answered:
     invalid_invite_code, invite_code_already_activated, invite_code_is_own,
     invite_code_not_found, referral_cycle. It only reads, takes no lock and counts no failed
-    attempt; `invite_code_activate` asks it first and then lets the database guard the races.
+    attempt; `invite_code_activate` applies the same rules (`_referrer_id_allowed`) under the
+    user's row lock, and the database guards the races.
     """
     try:
         _referrer_id_allowed(user=user, invite_code=invite_code)

@@ -218,12 +218,15 @@ def test_a_deep_page_neither_counts_nor_skips_rows(client):
         "?older=1-1",
     ],
 )
-def test_a_mangled_page_link_shows_a_page_not_an_error(client, query):
+def test_a_mangled_page_link_shows_the_newest_page_not_an_error(client, query):
     referrer = UserFactory.create()
-    invite_referrals(referrer, 2)
+    oldest, newest = invite_referrals(referrer, 2)
     client.force_login(referrer)
     response = client.get(PROFILE_URL + query)
     assert response.status_code == 200
+    page = response.context["page"]
+    assert [referral.phone for referral in page.referrals] == [newest.phone, oldest.phone]
+    assert page.older_cursor is None
 
 
 # The referral landing page
