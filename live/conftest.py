@@ -110,14 +110,19 @@ def start_server(tmp_path_factory) -> Iterator:
 
 def stop(server: Server) -> int:
     """SIGTERM to the whole group, as a platform stopping a container; the exit status."""
-    if server.process.poll() is None:
-        os.killpg(server.process.pid, signal.SIGTERM)
+    return stop_group(server.process)
+
+
+def stop_group(process: subprocess.Popen) -> int:
+    """SIGTERM to the process group `process` leads, SIGKILL after 30 s; the exit status."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
         try:
-            server.process.wait(timeout=30)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            os.killpg(server.process.pid, signal.SIGKILL)
-            server.process.wait()
-    return server.process.returncode
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    return process.returncode
 
 
 @pytest.fixture(scope="session")

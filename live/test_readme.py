@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shlex
-import signal
 import subprocess
 import time
 import uuid
@@ -26,7 +25,7 @@ import httpx
 import psycopg
 import pytest
 
-from live.conftest import ROOT, START_TIMEOUT, _free_port
+from live.conftest import ROOT, START_TIMEOUT, _free_port, stop_group
 
 README = ROOT / "README.md"
 # Where the README's commands send their requests: `make run`'s default address.
@@ -287,12 +286,7 @@ def make_run(fresh_database_url, tmp_path_factory) -> Iterator[str]:
             pytest.fail(f"make run did not start:\n{log.read_text(errors='replace')}")
         time.sleep(0.2)
     yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    stop_group(process)
 
 
 def _sign_up(client: httpx.Client, phone: str) -> dict:

@@ -63,16 +63,14 @@ class FlaggedReferralAdmin(ReadOnlyModelAdmin):
 
     @admin.action(description=_("Confirm the selected referrals"))
     def confirm(self, request, queryset):
-        for activation in queryset:
-            referral_review(
-                activation=activation, verdict=ReferralActivation.Review.CONFIRMED, by=request.user
-            )
+        self._review(request, queryset, ReferralActivation.Review.CONFIRMED)
         self.message_user(request, _("Referrals confirmed."), messages.SUCCESS)
 
     @admin.action(description=_("Reject the selected referrals"))
     def reject(self, request, queryset):
-        for activation in queryset:
-            referral_review(
-                activation=activation, verdict=ReferralActivation.Review.REJECTED, by=request.user
-            )
+        self._review(request, queryset, ReferralActivation.Review.REJECTED)
         self.message_user(request, _("Referrals rejected: no longer counted."), messages.SUCCESS)
+
+    def _review(self, request, queryset, verdict: ReferralActivation.Review) -> None:
+        for activation in queryset:
+            referral_review(activation=activation, verdict=verdict, by=request.user)
